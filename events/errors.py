@@ -1,0 +1,59 @@
+"""Domain errors. Each carries the stable ``code`` that API.md promises clients."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule the domain refuses to break."""
+
+    code = "domain_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidTransition(DomainError):
+    """The invoice's state forbids the command (editing after submit, paying a draft...)."""
+
+    code = "invalid_transition"
+
+
+class EmptyInvoice(DomainError):
+    """Submitting an invoice without lines."""
+
+    code = "empty_invoice"
+
+
+class Overpayment(DomainError):
+    """A payment beyond the balance due."""
+
+    code = "overpayment"
+
+
+class InvalidValue(DomainError):
+    """A value that breaks an invariant of the domain (a due date before the issue date...)."""
+
+    code = "invalid"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class NotFound(DomainError):
+    """An aggregate, or a part of one, that does not exist."""
+
+    code = "not_found"
+
+
+class InvoiceNotFound(NotFound):
+    """No invoice with that id."""
+
+
+class ClientNotFound(NotFound):
+    """No client with that id."""
+
+
+class LineNotFound(NotFound):
+    """No line with that id on the invoice."""

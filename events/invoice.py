@@ -1,0 +1,487 @@
+"""The ``Invoice`` aggregate: its events and the rules of its lifecycle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from events.calculations import InvoiceTotals, calculate
+from events.errors import EmptyInvoice, InvalidTransition, InvalidValue, LineNotFound, Overpayment
+from events.money import minor_units
+from events.values import Actor, LineItem, Payment, Status
+
+DEFAULT_PAYMENT_TERMS_DAYS = 30
+EDITABLE = (Status.DRAFT, Status.REJECTED)
+PAYABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID)
+SENDABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID, Status.PAID)
+DETAIL_FIELDS = ("issue_date", "due_date", "payment_terms_days", "notes", "discount_percent")
+
+
+class Invoice(Aggregate):
+    """An invoice: lines, terms, approval, delivery and payments, rebuilt from its events."""
+
+    class Event(Aggregate.Event):
+        """Every invoice event names who caused it; its ``timestamp`` is when."""
+
+        actor: Actor
+
+    class InvoiceCreated(Event, Aggregate.Created):
+        """A draft invoice was opened for a client."""
+
+        owner: Actor
+        team_id: UUID | None
+        client_id: UUID
+        currency: str
+        issue_date: date
+        due_date: date
+        payment_terms_days: int | None
+        notes: str
+        discount_percent: Decimal
+
+    class LineItemAdded(Event):
+        """A line was added at the end of the invoice."""
+
+        line_id: UUID
+        description: str
+        quantity: Decimal
+        unit_price: Decimal
+        tax_rate: Decimal
+        discount_percent: Decimal
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.lines.append(
+                LineItem(
+                    line_id=self.line_id,
+                    description=self.description,
+                    quantity=self.quantity,
+                    unit_price=self.unit_price,
+                    tax_rate=self.tax_rate,
+                    discount_percent=self.discount_percent,
+                )
+            )
+
+    class LineItemChanged(Event):
+        """A line took new values; the event holds the whole line as it now is."""
+
+        line_id: UUID
+        description: str
+        quantity: Decimal
+        unit_price: Decimal
+        tax_rate: Decimal
+        discount_percent: Decimal
+
+        def apply(self, invoice: Invoice) -> None:
+            index = invoice.line_index(self.line_id)
+            invoice.lines[index] = LineItem(
+                line_id=self.line_id,
+                description=self.description,
+                quantity=self.quantity,
+                unit_price=self.unit_price,
+                tax_rate=self.tax_rate,
+                discount_percent=self.discount_percent,
+            )
+
+    class LineItemRemoved(Event):
+        """A line was taken off the invoice."""
+
+        line_id: UUID
+
+        def apply(self, invoice: Invoice) -> None:
+            del invoice.lines[invoice.line_index(self.line_id)]
+
+    class InvoiceDetailsChanged(Event):
+        """Some of the invoice's terms changed; ``changes`` holds only the new values."""
+
+        changes: dict[str, Any]
+
+        def apply(self, invoice: Invoice) -> None:
+            for field, value in self.changes.items():
+                setattr(invoice, field, value)
+
+    class InvoiceSubmitted(Event):
+        """The owner asked for approval."""
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.status = Status.SUBMITTED
+
+    class InvoiceApproved(Event):
+        """A manager approved the invoice, which took the next number of the year."""
+
+        number: str
+        comment: str
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.status = Status.APPROVED
+            invoice.number = self.number
+            invoice.approved_at = self.timestamp
+
+    class InvoiceRejected(Event):
+        """A manager sent the invoice back to its owner."""
+
+        reason: str
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.status = Status.REJECTED
+
+    class InvoiceDeliveryRequested(Event):
+        """Someone asked for the invoice to be emailed; delivery happens afterwards."""
+
+        delivery_id: UUID
+        to: str
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.pending_deliveries[self.delivery_id] = self.to
+
+    class InvoiceSent(Event):
+        """The invoice email was accepted by the mail server."""
+
+        delivery_id: UUID
+        to: str
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.pending_deliveries.pop(self.delivery_id, None)
+            if invoice.status is Status.APPROVED:
+                invoice.status = Status.SENT
+
+    class InvoiceDeliveryFailed(Event):
+        """Delivery gave up after its retries."""
+
+        delivery_id: UUID
+        to: str
+        error: str
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.pending_deliveries.pop(self.delivery_id, None)
+
+    class PaymentRecorded(Event):
+        """Money was received against the invoice."""
+
+        payment_id: UUID
+        amount: Decimal
+        paid_on: date
+        method: str
+        reference: str
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.payments.append(
+                Payment(
+                    payment_id=self.payment_id,
+                    amount=self.amount,
+                    paid_on=self.paid_on,
+                    method=self.method,
+                    reference=self.reference,
+                )
+            )
+            invoice.status = Status.PAID if invoice.balance_due == 0 else Status.PARTIALLY_PAID
+
+    class InvoiceVoided(Event):
+        """An admin cancelled the invoice."""
+
+        reason: str
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.status = Status.VOID
+
+    def __init__(
+        self,
+        *,
+        actor: Actor,
+        owner: Actor,
+        team_id: UUID | None,
+        client_id: UUID,
+        currency: str,
+        issue_date: date,
+        due_date: date,
+        payment_terms_days: int | None,
+        notes: str,
+        discount_percent: Decimal,
+    ) -> None:
+        self.created_by = actor
+        self.owner = owner
+        self.team_id = team_id
+        self.client_id = client_id
+        self.currency = currency
+        self.issue_date = issue_date
+        self.due_date = due_date
+        self.payment_terms_days = payment_terms_days
+        self.notes = notes
+        self.discount_percent = discount_percent
+        self.status = Status.DRAFT
+        self.number: str | None = None
+        self.approved_at: datetime | None = None
+        self.lines: list[LineItem] = []
+        self.payments: list[Payment] = []
+        self.pending_deliveries: dict[UUID, str] = {}
+
+    # --- creation -----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        invoice_id: UUID,
+        actor: Actor,
+        at: datetime,
+        team_id: UUID | None,
+        client_id: UUID,
+        currency: str,
+        issue_date: date | None = None,
+        due_date: date | None = None,
+        payment_terms_days: int | None = None,
+        notes: str = "",
+        discount_percent: Decimal = Decimal(0),
+    ) -> Invoice:
+        """Open a draft owned by ``actor``; the due date follows from the terms when not given."""
+        minor_units(currency)  # refuses an unknown currency
+        issue = issue_date or at.date()
+        due, terms = _due_date(issue, due_date, payment_terms_days, DEFAULT_PAYMENT_TERMS_DAYS)
+        return cls._create(
+            cls.InvoiceCreated,
+            id=invoice_id,
+            timestamp=at,
+            actor=actor,
+            owner=actor,
+            team_id=team_id,
+            client_id=client_id,
+            currency=currency,
+            issue_date=issue,
+            due_date=due,
+            payment_terms_days=terms,
+            notes=notes,
+            discount_percent=discount_percent,
+        )
+
+    # --- derived figures --------------------------------------------------------------------
+
+    @property
+    def totals(self) -> InvoiceTotals:
+        """Every figure of the invoice, from the one calculation module."""
+        return calculate(
+            currency=self.currency, lines=self.lines, discount_percent=self.discount_percent
+        )
+
+    @property
+    def amount_paid(self) -> Decimal:
+        """Sum of the recorded payments."""
+        return sum((payment.amount for payment in self.payments), Decimal(0))
+
+    @property
+    def balance_due(self) -> Decimal:
+        """What the client still owes."""
+        return self.totals.total - self.amount_paid
+
+    def line_index(self, line_id: UUID) -> int:
+        """Position of a line on the invoice; ``LineNotFound`` when it is not there."""
+        for index, line in enumerate(self.lines):
+            if line.line_id == line_id:
+                return index
+        raise LineNotFound(f"Invoice {self.id} has no line {line_id}.")
+
+    def is_overdue(self, today: date) -> bool:
+        """Approved, sent or partly paid, and past its due date."""
+        return self.status in PAYABLE and self.due_date < today
+
+    # --- commands -----------------------------------------------------------------------
+
+    def add_line(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        line_id: UUID,
+        description: str,
+        quantity: Decimal,
+        unit_price: Decimal,
+        tax_rate: Decimal,
+        discount_percent: Decimal = Decimal(0),
+    ) -> None:
+        """Append a line; only while the invoice is a draft or was rejected."""
+        self._require(EDITABLE, "add a line to")
+        if any(line.line_id == line_id for line in self.lines):
+            raise InvalidValue("line_id", f"Line {line_id} is already on the invoice.")
+        self.trigger_event(
+            self.LineItemAdded,
+            timestamp=at,
+            actor=actor,
+            line_id=line_id,
+            description=description,
+            quantity=quantity,
+            unit_price=unit_price,
+            tax_rate=tax_rate,
+            discount_percent=discount_percent,
+        )
+
+    def change_line(self, *, actor: Actor, at: datetime, line_id: UUID, **changes: Any) -> None:
+        """Give a line new values; fields not named keep theirs."""
+        self._require(EDITABLE, "change a line of")
+        current = self.lines[self.line_index(line_id)]
+        fields = {
+            name: changes.get(name, getattr(current, name))
+            for name in ("description", "quantity", "unit_price", "tax_rate", "discount_percent")
+        }
+        self.trigger_event(self.LineItemChanged, timestamp=at, actor=actor, line_id=line_id, **fields)
+
+    def remove_line(self, *, actor: Actor, at: datetime, line_id: UUID) -> None:
+        """Take a line off."""
+        self._require(EDITABLE, "remove a line from")
+        self.line_index(line_id)
+        self.trigger_event(self.LineItemRemoved, timestamp=at, actor=actor, line_id=line_id)
+
+    def change_details(self, *, actor: Actor, at: datetime, **changes: Any) -> bool:
+        """Change terms; returns ``False`` (and records nothing) when nothing would change."""
+        self._require(EDITABLE, "change")
+        unknown = set(changes) - set(DETAIL_FIELDS)
+        if unknown:
+            raise InvalidValue(sorted(unknown)[0], "This field cannot be changed.")
+        issue = changes.get("issue_date", self.issue_date)
+        if "due_date" in changes or "payment_terms_days" in changes:
+            due, terms = _due_date(
+                issue, changes.get("due_date"), changes.get("payment_terms_days"), None
+            )
+        elif self.payment_terms_days is not None:
+            due, terms = _due_date(issue, None, self.payment_terms_days, None)
+        else:
+            due, terms = _due_date(issue, self.due_date, None, None)
+        wanted = {
+            "issue_date": issue,
+            "due_date": due,
+            "payment_terms_days": terms,
+            "notes": changes.get("notes", self.notes),
+            "discount_percent": changes.get("discount_percent", self.discount_percent),
+        }
+        changed = {name: value for name, value in wanted.items() if getattr(self, name) != value}
+        if not changed:
+            return False
+        self.trigger_event(self.InvoiceDetailsChanged, timestamp=at, actor=actor, changes=changed)
+        return True
+
+    def submit(self, *, actor: Actor, at: datetime) -> None:
+        """Ask for approval; an invoice without lines cannot be submitted."""
+        self._require(EDITABLE, "submit")
+        if not self.lines:
+            raise EmptyInvoice("An invoice needs at least one line to be submitted.")
+        self.trigger_event(self.InvoiceSubmitted, timestamp=at, actor=actor)
+
+    def approve(self, *, actor: Actor, at: datetime, number: str, comment: str = "") -> None:
+        """Approve with the number the year's sequence issued."""
+        self._require((Status.SUBMITTED,), "approve")
+        if actor.id == self.owner.id:
+            raise FourEyesViolation("Nobody approves an invoice they own.")
+        self.trigger_event(
+            self.InvoiceApproved, timestamp=at, actor=actor, number=number, comment=comment
+        )
+
+    def reject(self, *, actor: Actor, at: datetime, reason: str) -> None:
+        """Send back to the owner with a reason."""
+        self._require((Status.SUBMITTED,), "reject")
+        if actor.id == self.owner.id:
+            raise FourEyesViolation("Nobody rejects an invoice they own.")
+        if not reason.strip():
+            raise InvalidValue("reason", "A reason is required.")
+        self.trigger_event(self.InvoiceRejected, timestamp=at, actor=actor, reason=reason)
+
+    def request_delivery(self, *, actor: Actor, at: datetime, delivery_id: UUID, to: str) -> None:
+        """Ask for the invoice to be emailed to ``to`` (again, if it was sent before)."""
+        self._require(SENDABLE, "send")
+        self.trigger_event(
+            self.InvoiceDeliveryRequested, timestamp=at, actor=actor, delivery_id=delivery_id, to=to
+        )
+
+    def record_delivery(
+        self, *, actor: Actor, at: datetime, delivery_id: UUID, error: str | None = None
+    ) -> None:
+        """Store the outcome of a requested delivery: sent, or failed with ``error``."""
+        try:
+            to = self.pending_deliveries[delivery_id]
+        except KeyError:
+            raise InvalidTransition(f"Delivery {delivery_id} is not pending.") from None
+        if error is None:
+            self.trigger_event(
+                self.InvoiceSent, timestamp=at, actor=actor, delivery_id=delivery_id, to=to
+            )
+        else:
+            self.trigger_event(
+                self.InvoiceDeliveryFailed,
+                timestamp=at,
+                actor=actor,
+                delivery_id=delivery_id,
+                to=to,
+                error=error,
+            )
+
+    def record_payment(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        payment_id: UUID,
+        amount: Decimal,
+        paid_on: date,
+        method: str,
+        reference: str = "",
+    ) -> None:
+        """Record money received; never beyond the balance due, never dated in the future."""
+        self._require(PAYABLE, "record a payment on")
+        if amount <= 0:
+            raise InvalidValue("amount", "The amount must be greater than zero.")
+        if -amount.as_tuple().exponent > minor_units(self.currency):  # type: ignore[operator]
+            raise InvalidValue(
+                "amount",
+                f"{self.currency} amounts have at most {minor_units(self.currency)} decimal places.",
+            )
+        if paid_on > at.date():
+            raise InvalidValue("paid_on", "A payment cannot be dated in the future.")
+        if amount > self.balance_due:
+            raise Overpayment(
+                f"The payment of {amount} exceeds the balance due of {self.balance_due}."
+            )
+        self.trigger_event(
+            self.PaymentRecorded,
+            timestamp=at,
+            actor=actor,
+            payment_id=payment_id,
+            amount=amount,
+            paid_on=paid_on,
+            method=method,
+            reference=reference,
+        )
+
+    def void(self, *, actor: Actor, at: datetime, reason: str) -> None:
+        """Cancel the invoice; impossible once money was received."""
+        if self.status is Status.VOID or self.payments:
+            raise InvalidTransition(f"A {self.status.value} invoice cannot be voided.")
+        if not reason.strip():
+            raise InvalidValue("reason", "A reason is required.")
+        self.trigger_event(self.InvoiceVoided, timestamp=at, actor=actor, reason=reason)
+
+    def _require(self, allowed: tuple[Status, ...], action: str) -> None:
+        if self.status not in allowed:
+            raise InvalidTransition(f"Cannot {action} a {self.status.value} invoice.")
+
+
+class FourEyesViolation(InvalidTransition):
+    """The approver must not be the owner (also enforced, with a 403, by the API's roles)."""
+
+    code = "four_eyes"
+
+
+def _due_date(
+    issue: date, due: date | None, terms: int | None, default_terms: int | None
+) -> tuple[date, int | None]:
+    """Resolve the due date from an explicit date or from payment terms (never both)."""
+    if due is not None and terms is not None:
+        raise InvalidValue("due_date", "Give either due_date or payment_terms_days, not both.")
+    if due is None:
+        terms = default_terms if terms is None else terms
+        if terms is None:
+            raise InvalidValue("due_date", "A due date or payment terms are required.")
+        if terms < 0:
+            raise InvalidValue("payment_terms_days", "Payment terms cannot be negative.")
+        return issue + timedelta(days=terms), terms
+    if due < issue:
+        raise InvalidValue("due_date", "The due date cannot be before the issue date.")
+    return due, None

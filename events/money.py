@@ -1,0 +1,72 @@
+"""Currencies and rounding: every amount in Nexus goes through these few functions."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 minor units. Currencies not listed are refused rather than guessed at,
+# because a wrong exponent silently rounds away (or invents) real money.
+MINOR_UNITS: dict[str, int] = {
+    "AED": 2, "ARS": 2, "AUD": 2, "BGN": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2,
+    "CLP": 0, "CNY": 2, "COP": 2, "CZK": 2, "DKK": 2, "EGP": 2, "EUR": 2, "GBP": 2,
+    "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "IQD": 3, "ISK": 0, "JOD": 3,
+    "JPY": 0, "KRW": 0, "KWD": 3, "LYD": 3, "MAD": 2, "MXN": 2, "MYR": 2, "NOK": 2,
+    "NZD": 2, "OMR": 3, "PHP": 2, "PLN": 2, "QAR": 2, "RON": 2, "RSD": 2, "SAR": 2,
+    "SEK": 2, "SGD": 2, "THB": 2, "TND": 3, "TRY": 2, "TWD": 2, "UAH": 2, "UGX": 0,
+    "USD": 2, "VND": 0, "XAF": 0, "XOF": 0, "ZAR": 2,
+}
+
+
+class UnknownCurrency(ValueError):
+    """Raised for a code that is not an ISO 4217 currency Nexus knows the minor unit of."""
+
+
+def minor_units(currency: str) -> int:
+    """Number of decimal places of ``currency``'s minor unit (2 for EUR, 0 for JPY, 3 for KWD)."""
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise UnknownCurrency(f"Unknown currency {currency!r}.") from None
+
+
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of ``currency`` (``Decimal("0.01")`` for EUR)."""
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit, the one rounding rule of API.md.
+
+    Adding zero turns ``-0.00`` into ``0.00``: a client should never be shown a negative zero.
+    """
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP) + 0  # no "-0.00"
+
+
+def floor_money(amount: Decimal, currency: str) -> Decimal:
+    """Cut an amount down to the minor unit, toward zero, for largest-remainder shares.
+
+    Toward zero rather than toward minus infinity: a line whose net rounds to a hair below
+    zero (a 100 % line discount) then takes a zero share, as the reference vectors do.
+    """
+    return amount.quantize(quantum(currency), rounding=ROUND_DOWN) + 0  # "+ 0" drops a negative zero
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """The wire form: exactly the currency's minor-unit places (``"190.40"``, ``"6364"``)."""
+    return str(round_money(amount, currency))
+
+
+def format_rate(rate: Decimal) -> str:
+    """A percent without trailing zeros or exponent (``"19"``, ``"7.5"``), as in tax breakdowns."""
+    return format(rate.normalize(), "f")
+
+
+def parse_decimal(text: str | int | Decimal) -> Decimal:
+    """Parse a decimal string strictly; raises ``ValueError`` for anything not a finite number."""
+    try:
+        value = Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{text!r} is not a decimal number.") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a finite number.")
+    return value
