@@ -1,0 +1,258 @@
+"""The REST command endpoints of API.md: one API class per operation.
+
+Each view validates its input, calls one handler and renders the result; the rules live in
+``events/`` and ``commands.policies``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from drf_yasg import openapi
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from commands import handlers
+from commands import serializers as inputs
+from nexus.dispatch import after_command, queue_delivery
+from commands.http import etag, expected_version
+from commands.idempotency import idempotent
+from commands.policies import (
+    CanDecideInvoice,
+    CanManageClients,
+    CanVoidInvoice,
+    InvoiceIsVisible,
+    caller_of,
+)
+from events.invoice import Invoice
+
+IF_MATCH = openapi.Parameter(
+    "If-Match", openapi.IN_HEADER, type=openapi.TYPE_STRING,
+    description='Only apply if the aggregate is at this version ("3", W/"3" or 3); else 412.',
+)
+IDEMPOTENCY_KEY = openapi.Parameter(
+    "Idempotency-Key", openapi.IN_HEADER, type=openapi.TYPE_STRING,
+    description="Repeat-safe POST: the same key and body within 24 h replay the first answer.",
+)
+ERRORS = {
+    400: "invalid input: {field: [message]}",
+    401: "missing or invalid token",
+    403: "the caller's role forbids this",
+    404: "not found, or not visible to the caller",
+    409: "the state forbids it: {detail, code}",
+    412: "If-Match names an older version",
+    413: "body over 1 MiB",
+    422: "Idempotency-Key reused with another body",
+}
+
+
+def command_schema(body: Any, success: int, **extra: Any) -> Callable[[Any], Any]:
+    """Swagger documentation shared by every command."""
+    parameters = [IF_MATCH, IDEMPOTENCY_KEY]
+    return swagger_auto_schema(
+        request_body=body,
+        manual_parameters=parameters,
+        responses={success: inputs.CommandOutputSerializer, **ERRORS},
+        **extra,
+    )
+
+
+def answer(result: handlers.CommandResult, code: int = status.HTTP_200_OK,
+           location: str | None = None) -> Response:
+    """The command's answer: body, ``ETag`` and, for 201, ``Location``."""
+    after_command(result.position)
+    headers = {"ETag": etag(result.version)}
+    if location is not None:
+        headers["Location"] = location
+    return Response(result.as_body(), status=code, headers=headers)
+
+
+def invoice_location(invoice_id: UUID) -> str:
+    """Where an invoice lives (its GraphQL id is the same UUID)."""
+    return f"/api/v1/invoices/{invoice_id}/"
+
+
+def validated(serializer_class: type, request: Request, **kwargs: Any) -> dict[str, Any]:
+    """Run an input serializer, 400 on error."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+class ClientCreateApi(APIView):
+    """Register a client (managers and admins)."""
+
+    permission_classes = [IsAuthenticated, CanManageClients]
+
+    @command_schema(inputs.ClientInputSerializer, 201)
+    @idempotent
+    def post(self, request: Request) -> Response:
+        fields = validated(inputs.ClientInputSerializer, request)
+        result = handlers.client_register(caller=caller_of(request), fields=fields)
+        return answer(result, status.HTTP_201_CREATED, f"/api/v1/clients/{result.id}/")
+
+
+class ClientUpdateApi(APIView):
+    """Change a client (managers and admins)."""
+
+    permission_classes = [IsAuthenticated, CanManageClients]
+
+    @command_schema(inputs.ClientInputSerializer(partial=True), 200)
+    def patch(self, request: Request, client_id: UUID) -> Response:
+        fields = validated(inputs.ClientInputSerializer, request, partial=True)
+        result = handlers.client_change(client_id=client_id, caller=caller_of(request),
+                                        fields=fields, expected_version=expected_version(request))
+        return answer(result)
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+class InvoiceCommandApi(APIView):
+    """Base of the commands on one invoice: visibility first, then the view's own rules."""
+
+    permission_classes: list[Any] = [IsAuthenticated, InvoiceIsVisible]
+
+    def authorizer(self, request: Request) -> Callable[[Invoice], None]:
+        """Check the loaded invoice against the permission classes (404, then 403)."""
+        return lambda invoice: self.check_object_permissions(request, invoice)
+
+    def common(self, request: Request, invoice_id: UUID) -> dict[str, Any]:
+        """The arguments every invoice handler takes."""
+        return {
+            "invoice_id": invoice_id,
+            "caller": caller_of(request),
+            "authorize": self.authorizer(request),
+            "expected_version": expected_version(request),
+        }
+
+
+class InvoiceCreateApi(APIView):
+    """Open a draft invoice, optionally with its lines."""
+
+    @command_schema(inputs.InvoiceCreateSerializer, 201)
+    @idempotent
+    def post(self, request: Request) -> Response:
+        values = validated(inputs.InvoiceCreateSerializer, request)
+        result = handlers.invoice_create(
+            caller=caller_of(request),
+            client_id=values.pop("client_id"),
+            currency=values.pop("currency", None),
+            lines=values.pop("lines", []),
+            **values,
+        )
+        return answer(result, status.HTTP_201_CREATED, invoice_location(result.id))
+
+
+class InvoiceUpdateApi(InvoiceCommandApi):
+    """Change dates, terms, notes or the invoice discount of a draft."""
+
+    @command_schema(inputs.InvoiceDetailsSerializer(partial=True), 200)
+    def patch(self, request: Request, invoice_id: UUID) -> Response:
+        fields = validated(inputs.InvoiceDetailsSerializer, request, partial=True)
+        result = handlers.invoice_change_details(**self.common(request, invoice_id), fields=fields)
+        return answer(result)
+
+
+class InvoiceLineAddApi(InvoiceCommandApi):
+    """Add a line."""
+
+    @command_schema(inputs.LineInputSerializer, 201)
+    @idempotent
+    def post(self, request: Request, invoice_id: UUID) -> Response:
+        fields = validated(inputs.LineInputSerializer, request)
+        result = handlers.invoice_add_line(**self.common(request, invoice_id), fields=fields)
+        return answer(result, status.HTTP_201_CREATED, invoice_location(invoice_id))
+
+
+class InvoiceLineApi(InvoiceCommandApi):
+    """Change or remove a line."""
+
+    @command_schema(inputs.LineChangeSerializer(partial=True), 200)
+    def patch(self, request: Request, invoice_id: UUID, line_id: UUID) -> Response:
+        fields = validated(inputs.LineChangeSerializer, request, partial=True)
+        result = handlers.invoice_change_line(**self.common(request, invoice_id),
+                                              line_id=line_id, fields=fields)
+        return answer(result)
+
+    @command_schema(None, 200)
+    def delete(self, request: Request, invoice_id: UUID, line_id: UUID) -> Response:
+        result = handlers.invoice_remove_line(**self.common(request, invoice_id), line_id=line_id)
+        return answer(result)
+
+
+class InvoiceSubmitApi(InvoiceCommandApi):
+    """Submit for approval."""
+
+    @command_schema(None, 200)
+    @idempotent
+    def post(self, request: Request, invoice_id: UUID) -> Response:
+        return answer(handlers.invoice_submit(**self.common(request, invoice_id)))
+
+
+class InvoiceApproveApi(InvoiceCommandApi):
+    """Approve (managers of the team and admins, four eyes); the answer adds ``number``."""
+
+    permission_classes = InvoiceCommandApi.permission_classes + [CanDecideInvoice]
+
+    @command_schema(inputs.ApproveSerializer, 200)
+    @idempotent
+    def post(self, request: Request, invoice_id: UUID) -> Response:
+        values = validated(inputs.ApproveSerializer, request)
+        return answer(handlers.invoice_approve(**self.common(request, invoice_id), **values))
+
+
+class InvoiceRejectApi(InvoiceCommandApi):
+    """Reject with a reason (managers of the team and admins, four eyes)."""
+
+    permission_classes = InvoiceCommandApi.permission_classes + [CanDecideInvoice]
+
+    @command_schema(inputs.ReasonSerializer, 200)
+    @idempotent
+    def post(self, request: Request, invoice_id: UUID) -> Response:
+        values = validated(inputs.ReasonSerializer, request)
+        return answer(handlers.invoice_reject(**self.common(request, invoice_id), **values))
+
+
+class InvoiceSendApi(InvoiceCommandApi):
+    """Request delivery by email: 202, the outcome arrives as ``InvoiceSent`` or a failure."""
+
+    @command_schema(inputs.SendSerializer, 202)
+    @idempotent
+    def post(self, request: Request, invoice_id: UUID) -> Response:
+        values = validated(inputs.SendSerializer, request)
+        result = handlers.invoice_request_delivery(**self.common(request, invoice_id),
+                                                   to=values.get("to"))
+        response = answer(result, status.HTTP_202_ACCEPTED)
+        queue_delivery(invoice_id=result.id, delivery_id=UUID(result.extra["delivery_id"]))
+        return response
+
+
+class InvoicePaymentRecordApi(InvoiceCommandApi):
+    """Record a payment: never beyond the balance due."""
+
+    @command_schema(inputs.PaymentSerializer, 201)
+    @idempotent
+    def post(self, request: Request, invoice_id: UUID) -> Response:
+        values = validated(inputs.PaymentSerializer, request)
+        result = handlers.invoice_record_payment(**self.common(request, invoice_id), **values)
+        return answer(result, status.HTTP_201_CREATED, invoice_location(invoice_id))
+
+
+class InvoiceVoidApi(InvoiceCommandApi):
+    """Void (admins), only before any payment."""
+
+    permission_classes = InvoiceCommandApi.permission_classes + [CanVoidInvoice]
+
+    @command_schema(inputs.ReasonSerializer, 200)
+    @idempotent
+    def post(self, request: Request, invoice_id: UUID) -> Response:
+        values = validated(inputs.ReasonSerializer, request)
+        return answer(handlers.invoice_void(**self.common(request, invoice_id), **values))

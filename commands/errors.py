@@ -1,0 +1,58 @@
+"""Turns domain and library errors into the status codes and bodies of API.md.
+
+Bad input is never a 500: every error a client can cause maps to a 4xx here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from eventsourcing.persistence import IntegrityError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from commands.handlers import PreconditionFailed
+from events.errors import DomainError, InvalidValue, NotFound
+from events.invoice import FourEyesViolation
+from events.money import UnknownCurrency
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus the domain's errors."""
+    if isinstance(exc, InvalidValue):
+        return Response({exc.field: [exc.detail]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, UnknownCurrency):
+        return Response({"currency": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, NotFound):
+        return Response({"detail": exc.detail, "code": "not_found"},
+                        status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, FourEyesViolation):
+        return Response({"detail": exc.detail, "code": exc.code},
+                        status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.detail, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, PreconditionFailed):
+        return Response(
+            {"detail": str(exc), "code": "precondition_failed", "version": exc.actual},
+            status=status.HTTP_412_PRECONDITION_FAILED,
+            headers={"ETag": f'"{exc.actual}"'},
+        )
+    if isinstance(exc, IntegrityError):
+        # Retries ran out under extreme contention: the client may simply try again.
+        logger.warning("Command gave up after repeated version conflicts: %s", exc)
+        return Response({"detail": "Too much concurrent activity on this resource; retry.",
+                         "code": "conflict"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": "Request body too large.", "code": "too_large"},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        code = getattr(response.data["detail"], "code", None)
+        if code and "code" not in response.data:
+            response.data["code"] = code
+    return response

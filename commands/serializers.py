@@ -1,0 +1,178 @@
+"""Input serializers of the commands, with the bounds of API.md.
+
+Unknown and read-only fields are refused with 400, so they can never reach an event.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from events.money import UnknownCurrency, minor_units
+from events.values import PaymentMethod
+
+READ_ONLY_FIELDS = {
+    "id", "status", "number", "owner", "owner_id", "team_id", "version", "subtotal",
+    "discount_total", "tax_total", "total", "amount_paid", "balance_due", "created_at",
+    "updated_at", "position", "line_id", "payment_id",
+}
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not declare, naming them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            extra = set(data) - set(self.fields)
+            if extra:
+                raise serializers.ValidationError({
+                    name: ["This field is read-only." if name in READ_ONLY_FIELDS
+                           else "Unknown field."]
+                    for name in sorted(extra)
+                })
+        return super().to_internal_value(data)
+
+
+def _currency(value: str) -> str:
+    try:
+        minor_units(value)
+    except UnknownCurrency:
+        raise serializers.ValidationError(
+            f"{value!r} is not an ISO 4217 currency code Nexus supports."
+        ) from None
+    return value
+
+
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code in capitals (``EUR``, ``JPY``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=3, max_length=3, validators=[_currency], **kwargs)
+
+
+class ExactDecimalField(serializers.DecimalField):
+    """Checks the bounds but keeps the value as the client wrote it (``"2"`` stays ``2``).
+
+    DRF pads to ``decimal_places`` (``2.0000``); events should record what was entered.
+    """
+
+    def quantize(self, value: Decimal) -> Decimal:
+        exponent = value.as_tuple().exponent
+        return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value
+
+
+def Quantity(**kwargs: Any) -> ExactDecimalField:  # noqa: N802 - a field factory
+    """Greater than zero, at most 12 digits before the point and 4 after."""
+    return ExactDecimalField(max_digits=16, decimal_places=4, min_value=Decimal("0.0001"),
+                                    **kwargs)
+
+
+def UnitPrice(**kwargs: Any) -> ExactDecimalField:  # noqa: N802
+    """Zero or more, at most 12 digits before the point and 4 after."""
+    return ExactDecimalField(max_digits=16, decimal_places=4, min_value=Decimal(0),
+                                    **kwargs)
+
+
+def Percent(**kwargs: Any) -> ExactDecimalField:  # noqa: N802
+    """0 to 100 with at most 3 decimal places."""
+    return ExactDecimalField(max_digits=6, decimal_places=3, min_value=Decimal(0),
+                                    max_value=Decimal(100), **kwargs)
+
+
+class ClientInputSerializer(StrictSerializer):
+    """A client's fields."""
+
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    tax_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    default_currency = CurrencyField(required=False, allow_null=True)
+
+
+class LineInputSerializer(StrictSerializer):
+    """One invoice line."""
+
+    description = serializers.CharField(max_length=1000)
+    quantity = Quantity()
+    unit_price = UnitPrice()
+    tax_rate = Percent()
+    discount_percent = Percent(required=False, default=Decimal(0))
+
+
+class LineChangeSerializer(LineInputSerializer):
+    """Any fields of a line."""
+
+    description = serializers.CharField(max_length=1000, required=False)
+    quantity = Quantity(required=False)
+    unit_price = UnitPrice(required=False)
+    tax_rate = Percent(required=False)
+    discount_percent = Percent(required=False)
+
+
+class InvoiceDetailsSerializer(StrictSerializer):
+    """The terms that may change while an invoice is a draft."""
+
+    issue_date = serializers.DateField(required=False)
+    due_date = serializers.DateField(required=False)
+    payment_terms_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    discount_percent = Percent(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "due_date" in attrs and "payment_terms_days" in attrs:
+            raise serializers.ValidationError(
+                {"due_date": ["Give either due_date or payment_terms_days, not both."]}
+            )
+        issue, due = attrs.get("issue_date"), attrs.get("due_date")
+        if issue and due and due < issue:
+            raise serializers.ValidationError(
+                {"due_date": ["The due date cannot be before the issue date."]}
+            )
+        return attrs
+
+
+class InvoiceCreateSerializer(InvoiceDetailsSerializer):
+    """A new invoice, with up to 500 lines written in the same append."""
+
+    client_id = serializers.UUIDField()
+    currency = CurrencyField(required=False)
+    lines = LineInputSerializer(many=True, required=False, max_length=500)
+
+
+class ApproveSerializer(StrictSerializer):
+    """An optional comment."""
+
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                    default="")
+
+
+class ReasonSerializer(StrictSerializer):
+    """A required reason (reject, void)."""
+
+    reason = serializers.CharField(max_length=2000)
+
+
+class SendSerializer(StrictSerializer):
+    """An optional recipient; the client's email by default."""
+
+    to = serializers.EmailField(max_length=254, required=False)
+
+
+class PaymentSerializer(StrictSerializer):
+    """A payment received."""
+
+    amount = ExactDecimalField(max_digits=16, decimal_places=4, min_value=Decimal("0.0001"))
+    paid_on = serializers.DateField()
+    method = serializers.ChoiceField(choices=[method.value for method in PaymentMethod])
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CommandOutputSerializer(serializers.Serializer):
+    """What every command answers (documentation only)."""
+
+    id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    status = serializers.CharField(required=False)

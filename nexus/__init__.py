@@ -1,0 +1,1 @@
+"""The Django project: settings, URLs, accounts, roles and teams, authentication."""

@@ -1,0 +1,1 @@
+"""Users with a role and a team, teams with their managers, and Bearer tokens."""

@@ -1,0 +1,94 @@
+"""Users, teams and access tokens.
+
+These are the only mutable tables outside the projections: identity is not event-sourced
+(Django's auth owns it); invoice and client events record the actor's id and username.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+from events.values import Actor, Role
+
+
+class Team(models.Model):
+    """A group of users whose invoices its managers approve and see."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120, unique=True)
+    managers = models.ManyToManyField("User", related_name="managed_teams", blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NexusUserManager(UserManager["User"]):
+    """Makes every superuser an admin, so ``createsuperuser --noinput`` gives a working admin."""
+
+    def create_superuser(self, username: str, email: str | None = None,
+                         password: str | None = None, **extra_fields: Any) -> User:
+        """A superuser always has the ``admin`` role."""
+        extra_fields["role"] = Role.ADMIN.value
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person using Nexus, with one role and at most one team."""
+
+    ROLE_CHOICES = [(role.value, role.value) for role in Role]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("email address", blank=True)
+    role = models.CharField(max_length=16, choices=ROLE_CHOICES, default=Role.USER.value)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+
+    objects = NexusUserManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["email"])]
+
+    @property
+    def effective_role(self) -> Role:
+        """The role that rules apply: a superuser is an admin whatever the column says."""
+        return Role.ADMIN if self.is_superuser else Role(self.role)
+
+    @property
+    def actor(self) -> Actor:
+        """How events record this user."""
+        return Actor(id=self.id, username=self.username)
+
+    def managed_team_ids(self) -> frozenset[uuid.UUID]:
+        """Ids of the teams this user manages, read once per request object."""
+        cached = getattr(self, "_managed_team_ids", None)
+        if cached is None:
+            cached = frozenset(self.managed_teams.values_list("id", flat=True))
+            self._managed_team_ids = cached
+        return cached
+
+
+def token_digest(raw: str) -> str:
+    """Tokens are stored hashed, so a leaked table leaks no usable credential."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class AccessToken(models.Model):
+    """A Bearer token from a login; logging out deletes it."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @classmethod
+    def issue(cls, user: User) -> str:
+        """Create a token for ``user`` and return its only plain-text copy."""
+        raw = secrets.token_urlsafe(32)
+        cls.objects.create(digest=token_digest(raw), user=user)
+        return raw

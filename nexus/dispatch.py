@@ -1,0 +1,56 @@
+"""What happens after a command is stored: projection catch-up and queued deliveries.
+
+Celery messages are hints, not data (ARCHITECTURE.md rule 3): a broker that is down is
+logged and never fails a command, because the beat schedule catches up anyway. Without
+Redis, the same work runs in-process right after the command.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+CATCH_UP_TASK = "workers.tasks.catch_up_projections"
+DELIVERY_TASK = "workers.tasks.deliver_invoice"
+# One queued catch-up covers every command of the next moment: a burst queues one task.
+COALESCE_SECONDS = 1
+
+
+def _send(task: str, **kwargs: Any) -> None:
+    from nexus.celery import app
+
+    try:
+        app.send_task(task, kwargs=kwargs)
+    except Exception:  # the broker being down must never fail a command
+        logger.warning("Could not queue %s %s; the periodic task will catch up.", task, kwargs,
+                       exc_info=True)
+
+
+def after_command(position: int) -> None:
+    """Bring the projections up to ``position``: inline, or by a coalesced Celery task."""
+    if settings.NEXUS_PROJECTION_MODE == "inline":
+        runner = getattr(settings, "NEXUS_INLINE_CATCH_UP", "")
+        if runner:
+            import_string(runner)()
+        return
+    try:
+        first = cache.add("projection:catch-up-queued", position, timeout=COALESCE_SECONDS)
+    except Exception:
+        first = True
+    if first:
+        _send(CATCH_UP_TASK)
+
+
+def queue_delivery(*, invoice_id: UUID, delivery_id: UUID) -> None:
+    """Email the invoice: a Celery task with retries, or right now when running embedded."""
+    if settings.NEXUS_PROJECTION_MODE == "inline":
+        import_string("commands.delivery.deliver")(invoice_id=invoice_id, delivery_id=delivery_id)
+        return
+    _send(DELIVERY_TASK, invoice_id=str(invoice_id), delivery_id=str(delivery_id))

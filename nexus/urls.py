@@ -1,0 +1,35 @@
+"""URL map of Nexus."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_yasg import openapi
+from drf_yasg.views import get_schema_view
+from rest_framework.permissions import AllowAny
+
+from nexus import health
+
+schema_view = get_schema_view(
+    openapi.Info(
+        title="Nexus API",
+        default_version="v1",
+        description=(
+            "Event-sourced invoicing. REST commands append events; reads are GraphQL at "
+            "/graphql/. Authenticate with `Authorization: Bearer <token>` from "
+            "POST /api/v1/auth/login/."
+        ),
+    ),
+    public=True,
+    permission_classes=[AllowAny],
+    authentication_classes=[],
+)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("nexus.accounts.urls")),
+    path("api/v1/", include("commands.urls")),
+    path("swagger.json", schema_view.without_ui(cache_timeout=0), name="schema-json"),
+    path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="schema-swagger-ui"),
+    path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="schema-redoc"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]

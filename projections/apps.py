@@ -1,0 +1,9 @@
+"""App config."""
+
+from django.apps import AppConfig
+
+
+class ProjectionsConfig(AppConfig):
+    """The projections app."""
+
+    name = "projections"

@@ -1,0 +1,1 @@
+"""GraphQL reads, HTML previews, and the history and state endpoints."""

@@ -1,0 +1,9 @@
+"""App config."""
+
+from django.apps import AppConfig
+
+
+class ReadapiConfig(AppConfig):
+    """The readapi app."""
+
+    name = "readapi"

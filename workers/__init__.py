@@ -1,0 +1,1 @@
+"""Celery tasks: thin wrappers around code that lives in the other folders."""

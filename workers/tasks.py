@@ -1,0 +1,34 @@
+"""Celery tasks. Each is a few lines calling code that lives elsewhere."""
+
+from __future__ import annotations
+
+import random
+from smtplib import SMTPException
+from uuid import UUID
+
+from celery import shared_task
+
+from commands import delivery
+
+DELIVERY_MAX_RETRIES = 6
+
+
+def backoff_seconds(retries: int, base: float = 5.0, cap: float = 600.0) -> float:
+    """Exponential backoff with full jitter, so failed deliveries do not retry in lockstep."""
+    return random.uniform(0, min(cap, base * 2**retries))
+
+
+@shared_task(bind=True, acks_late=True, max_retries=DELIVERY_MAX_RETRIES)
+def deliver_invoice(self, invoice_id: str, delivery_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Email an invoice; retry SMTP failures with backoff, then record the outcome."""
+    ids = {"invoice_id": UUID(invoice_id), "delivery_id": UUID(delivery_id)}
+    try:
+        sent = delivery.send_invoice_email(**ids)
+    except (SMTPException, OSError) as error:
+        if self.request.retries >= self.max_retries:
+            delivery.record_outcome(**ids, error=str(error)[:500])
+            return "failed"
+        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries))
+    if sent:
+        delivery.record_outcome(**ids)
+    return "sent" if sent else "already recorded"
