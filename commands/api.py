@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from commands import handlers
 from commands import serializers as inputs
-from nexus.dispatch import after_command, queue_delivery
 from commands.http import etag, expected_version
 from commands.idempotency import idempotent
 from commands.policies import (
@@ -31,6 +30,7 @@ from commands.policies import (
     caller_of,
 )
 from events.invoice import Invoice
+from nexus.dispatch import after_command, queue_delivery
 
 IF_MATCH = openapi.Parameter(
     "If-Match", openapi.IN_HEADER, type=openapi.TYPE_STRING,

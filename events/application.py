@@ -7,7 +7,8 @@ on SQLite embedded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -20,7 +21,7 @@ from events.client import Client
 from events.errors import ClientNotFound, InvoiceNotFound
 from events.invoice import Invoice
 from events.numbering import InvoiceNumberSequence, sequence_id
-from events.values import Actor
+from events.values import Actor, LineItem, Payment
 
 
 class DateAsISO(Transcoding):
@@ -49,6 +50,23 @@ class ActorAsDict(Transcoding):
         return Actor(id=data["id"], username=data["username"])
 
 
+class ValueAsDict(Transcoding):
+    """A frozen dataclass value object (an invoice line, a payment) as a dict of its fields.
+
+    Events carry their fields one by one; these objects appear only in an invoice's snapshot.
+    """
+
+    def __init__(self, value_type: type[Any], name: str) -> None:
+        self.type = value_type
+        self.name = name
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return dict(vars(obj))
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)
+
+
 class NexusApplication(Application[UUID]):
     """Loads and saves invoices, clients and number sequences."""
 
@@ -58,10 +76,13 @@ class NexusApplication(Application[UUID]):
     snapshotting_intervals = {Invoice: 100, InvoiceNumberSequence: 100, Client: 100}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        """Add dates and actors to the library's UUID, Decimal and datetime transcodings."""
+        """Add dates, actors, lines and payments to the library's UUID, Decimal and datetime
+        transcodings."""
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(ActorAsDict())
+        transcoder.register(ValueAsDict(LineItem, "line_item"))
+        transcoder.register(ValueAsDict(Payment, "payment"))
 
     def get_invoice(self, invoice_id: UUID, version: int | None = None) -> Invoice:
         """The invoice, optionally as it stood at ``version``."""
@@ -106,3 +127,39 @@ class NexusApplication(Application[UUID]):
         if not recordings:
             return self.max_position()
         return max(recording.notification.id for recording in recordings)
+
+
+# --- the process-wide instance ---------------------------------------------------------------
+# Django-free on purpose: the project registers how to build the persistence env (from its
+# settings) once at start-up, and the write side and the projectors share one application.
+
+_lock = threading.Lock()
+_application: NexusApplication | None = None
+_env_provider: Callable[[], dict[str, str]] | None = None
+
+
+def configure(env_provider: Callable[[], dict[str, str]]) -> None:
+    """Register how to build the persistence environment (called from ``nexus.apps``)."""
+    global _env_provider
+    _env_provider = env_provider
+
+
+def get_application() -> NexusApplication:
+    """The shared application; thread-safe, and the library pools its connections."""
+    global _application
+    if _application is None:
+        with _lock:
+            if _application is None:
+                if _env_provider is None:
+                    raise RuntimeError("events.application.configure() was not called.")
+                _application = NexusApplication(env=_env_provider())
+    return _application
+
+
+def reset_application() -> None:
+    """Close and forget the shared application (tests switch databases)."""
+    global _application
+    with _lock:
+        if _application is not None:
+            _application.close()
+        _application = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from events.money import floor_money, quantum, round_money
+from events.money import exact_arithmetic, floor_money, quantum, round_money
 
 HUNDRED = Decimal(100)
 
@@ -58,11 +58,13 @@ class InvoiceTotals:
     tax_total: Decimal
     total: Decimal
 
+    @exact_arithmetic
     def balance_due(self, amount_paid: Decimal) -> Decimal:
         """What is still owed after ``amount_paid``."""
         return self.total - amount_paid
 
 
+@exact_arithmetic
 def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
     """Split ``amount`` in proportion to ``weights`` by largest remainder.
 
@@ -70,6 +72,10 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> list
     remainders, the earlier weight first on equal remainders. The shares always add up to
     ``amount`` exactly.
     """
+    if amount < 0:
+        # A negative subtotal (fully discounted half-cent lines) gives a negative discount:
+        # share it as the mirror image, so flooring toward zero still leaves units to hand out.
+        return [-share + 0 for share in allocate(-amount, [-w for w in weights], currency)]
     total_weight = sum(weights, Decimal(0))
     if amount == 0 or total_weight == 0:
         return [Decimal(0).quantize(quantum(currency)) for _ in weights]
@@ -83,6 +89,7 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> list
     return shares
 
 
+@exact_arithmetic
 def calculate(
     *, currency: str, lines: Sequence[LineTerms], discount_percent: Decimal = Decimal(0)
 ) -> InvoiceTotals:

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from events.calculations import InvoiceTotals, calculate
 from events.errors import EmptyInvoice, InvalidTransition, InvalidValue, LineNotFound, Overpayment
-from events.money import minor_units
+from events.money import exact_arithmetic, minor_units
 from events.values import Actor, LineItem, Payment, Status
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
@@ -186,6 +186,31 @@ class Invoice(Aggregate):
         def apply(self, invoice: Invoice) -> None:
             invoice.status = Status.VOID
 
+    class Snapshot(Aggregate.Snapshot):
+        """The invoice's state as JSON can hold it, turned back into Python when loaded.
+
+        JSON writes the ``status`` enum as a bare string and refuses the UUID keys of
+        ``pending_deliveries``; the lines and payments have transcodings in the application.
+        """
+
+        @classmethod
+        def take(cls, aggregate: Invoice) -> Invoice.Snapshot:  # type: ignore[override]
+            snapshot = super().take(aggregate)
+            snapshot.state["status"] = aggregate.status.value
+            snapshot.state["pending_deliveries"] = {
+                str(delivery_id): to for delivery_id, to in aggregate.pending_deliveries.items()
+            }
+            return snapshot
+
+        def mutate(self, _: None) -> Invoice:
+            invoice = super().mutate(_)
+            assert isinstance(invoice, Invoice)
+            invoice.status = Status(invoice.status)
+            invoice.pending_deliveries = {
+                UUID(delivery_id): to for delivery_id, to in invoice.pending_deliveries.items()
+            }
+            return invoice
+
     def __init__(
         self,
         *,
@@ -265,11 +290,13 @@ class Invoice(Aggregate):
         )
 
     @property
+    @exact_arithmetic
     def amount_paid(self) -> Decimal:
         """Sum of the recorded payments."""
         return sum((payment.amount for payment in self.payments), Decimal(0))
 
     @property
+    @exact_arithmetic
     def balance_due(self) -> Decimal:
         """What the client still owes."""
         return self.totals.total - self.amount_paid
@@ -323,7 +350,9 @@ class Invoice(Aggregate):
             name: changes.get(name, getattr(current, name))
             for name in ("description", "quantity", "unit_price", "tax_rate", "discount_percent")
         }
-        self.trigger_event(self.LineItemChanged, timestamp=at, actor=actor, line_id=line_id, **fields)
+        self.trigger_event(
+            self.LineItemChanged, timestamp=at, actor=actor, line_id=line_id, **fields
+        )
 
     def remove_line(self, *, actor: Actor, at: datetime, line_id: UUID) -> None:
         """Take a line off."""
@@ -431,7 +460,7 @@ class Invoice(Aggregate):
         if -amount.as_tuple().exponent > minor_units(self.currency):  # type: ignore[operator]
             raise InvalidValue(
                 "amount",
-                f"{self.currency} amounts have at most {minor_units(self.currency)} decimal places.",
+                f"{self.currency} amounts have at most {minor_units(self.currency)} places.",
             )
         if paid_on > at.date():
             raise InvalidValue("paid_on", "A payment cannot be dated in the future.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 # ISO 4217 minor units. Currencies not listed are refused rather than guessed at,
 # because a wrong exponent silently rounds away (or invents) real money.
@@ -15,6 +18,27 @@ MINOR_UNITS: dict[str, int] = {
     "SEK": 2, "SGD": 2, "THB": 2, "TND": 3, "TRY": 2, "TWD": 2, "UAH": 2, "UGX": 0,
     "USD": 2, "VND": 0, "XAF": 0, "XOF": 0, "ZAR": 2,
 }
+
+
+# A quantity and a price may each have 16 significant digits (12 before the point, 4 after), so
+# one line's gross needs 32 and the sums, discounts, allocation quotients and taxes built on it
+# more. Python's default context keeps 28: it would round them silently, or make ``quantize``
+# raise InvalidOperation (a 500 for valid input). Money arithmetic therefore runs with this many.
+MONEY_PRECISION = 120
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def exact_arithmetic(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``function`` in a decimal context with ``MONEY_PRECISION`` digits (or more)."""
+
+    @wraps(function)
+    def with_enough_digits(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(prec=max(getcontext().prec, MONEY_PRECISION)):
+            return function(*args, **kwargs)
+
+    return with_enough_digits
 
 
 class UnknownCurrency(ValueError):
@@ -34,6 +58,7 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
+@exact_arithmetic
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit, the one rounding rule of API.md.
 
@@ -42,13 +67,14 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP) + 0  # no "-0.00"
 
 
+@exact_arithmetic
 def floor_money(amount: Decimal, currency: str) -> Decimal:
     """Cut an amount down to the minor unit, toward zero, for largest-remainder shares.
 
     Toward zero rather than toward minus infinity: a line whose net rounds to a hair below
     zero (a 100 % line discount) then takes a zero share, as the reference vectors do.
     """
-    return amount.quantize(quantum(currency), rounding=ROUND_DOWN) + 0  # "+ 0" drops a negative zero
+    return amount.quantize(quantum(currency), rounding=ROUND_DOWN) + 0  # no "-0.00"
 
 
 def format_money(amount: Decimal, currency: str) -> str:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_yasg",
     "graphene_django",
+    "nexus",
     "nexus.accounts",
     "commands",
     "projections",
@@ -125,6 +126,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # "celery": commands queue a catch-up task; "inline": the projector runs right after the command.
 NEXUS_PROJECTION_MODE = os.environ.get("NEXUS_PROJECTION_MODE", "celery" if REDIS_URL else "inline")
+NEXUS_INLINE_CATCH_UP = "projections.inline.catch_up_now"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -153,12 +153,13 @@ class UserListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         team = _team_or_error(values.pop("team_id", None))
-        user = User(team=team, is_active=True, **{k: v for k, v in values.items() if k != "password"})
+        password = values.pop("password")
+        user = User(team=team, is_active=True, **values)
         try:
-            password_validation.validate_password(values["password"], user)
+            password_validation.validate_password(password, user)
         except Exception as error:  # django.core.exceptions.ValidationError
             raise serializers.ValidationError({"password": list(error.messages)}) from None
-        user.set_password(values["password"])
+        user.set_password(password)
         user.save()
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"/api/v1/users/{user.id}/"})

@@ -10,6 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from math import floor
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from hypothesis import example, given, settings
@@ -426,8 +427,6 @@ def test_a_negative_invoice_discount_is_allocated_as_the_mirror_of_a_positive_on
 
 def test_calculate_accepts_the_invoice_line_value_objects():
     """The aggregate passes its ``LineItem`` objects straight in; discount defaults to 0."""
-    from uuid import uuid4
-
     line = LineItem(
         line_id=uuid4(),
         description="Audit",
@@ -561,13 +560,16 @@ CURRENCIES = ["EUR", "JPY", "KWD", "USD"]
 
 @st.composite
 def fixed_point(draw, *, max_places, max_integer_digits=None, max_value=None, minimum=0):
-    """A Decimal with at most ``max_places`` decimals, built from integers (never floats)."""
+    """A Decimal with at most ``max_places`` decimals, built from integers (never floats).
+
+    ``minimum`` counts in the last place drawn: 1 makes the smallest quantity 0.0001.
+    """
     places = draw(st.integers(0, max_places))
     if max_value is None:
         top = 10 ** (max_integer_digits + places) - 1
     else:
         top = max_value * 10**places
-    units = draw(st.integers(max(minimum * 10**places, minimum), top))
+    units = draw(st.integers(minimum, top))
     return Decimal(units).scaleb(-places)
 
 
@@ -725,8 +727,25 @@ def allocations(draw):
     return currency, Decimal(amount_units).scaleb(-places), weights
 
 
+# Four weights of about 10**26 euros: with the default 28-digit context the flooring went
+# wrong and these shares did not add up to the amount.
+HUGE_WEIGHTS = [
+    5628356113766186462532468214,
+    9511875259434970979159315529,
+    7421758006919961127529683564,
+    9699379483166504509950942650,
+]
+
+
 @settings(max_examples=200, deadline=None)
 @given(allocations())
+@example(
+    (
+        "EUR",
+        D(18591686266761281790318905924).scaleb(-2),
+        [D(units).scaleb(-2) for units in HUGE_WEIGHTS],
+    )
+)
 def test_allocate_matches_the_largest_remainder_rule(allocation):
     """Shares add up exactly, stay within a unit of the proportional share, and equal an
     independent reading of the rule (floors, then units by remainder, earlier first on ties)."""

@@ -1,0 +1,70 @@
+# Nexus: the everyday commands. Everything runs inside the virtual environment `.venv`,
+# which `make run` and `make test` create and fill on first use.
+#
+#   make run      migrate, load demo data into an empty database, serve on 127.0.0.1:$PORT (8000)
+#   make test     the whole test suite (PYTEST_ARGS="-k approve -x" passes arguments to pytest)
+#   make worker   a Celery worker with beat (for the PostgreSQL + Redis set-up)
+#   make lint     ruff, configured in pyproject.toml
+#   make bench    the benchmarks, when there are any
+#   make clean    remove .venv, var/ (the embedded SQLite databases) and caches
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Written after a successful install; pip runs again only when pyproject.toml is newer.
+STAMP := $(VENV)/.installed
+# The interpreter that creates the venv: the project needs Python 3.11.
+PYTHON_FOR_VENV ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+PYTEST_ARGS ?=
+
+.PHONY: help venv install run worker test lint bench clean
+
+help:
+	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
+
+$(PY):
+	@test -n "$(PYTHON_FOR_VENV)" || { echo "Python 3.11 is needed (python3.11 or python3)."; exit 1; }
+	$(PYTHON_FOR_VENV) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --progress-bar off -e '.[test]'
+	@touch $@
+
+venv install: $(STAMP)
+
+# Demo data follows settings.NEXUS_SEED_DEMO, so NEXUS_SEED_DEMO=false also works from .env.
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	@if $(PY) manage.py shell --verbosity 0 \
+		--command 'from django.conf import settings; raise SystemExit(not settings.NEXUS_SEED_DEMO)'; \
+	then $(PY) manage.py seed_demo --if-empty; \
+	else echo "NEXUS_SEED_DEMO is false: no demo data loaded."; fi
+	$(PY) manage.py runserver 127.0.0.1:$${PORT:-8000}
+
+# The worker needs a real broker: set REDIS_URL (and DATABASE_URL) in the environment or .env.
+# Without REDIS_URL, commands project in-process and there is nothing for a worker to do.
+worker: $(STAMP)
+	@[ -n "$${REDIS_URL:-}" ] || grep -qs '^REDIS_URL=.' .env || \
+		echo "note: REDIS_URL is not set: the worker is for the PostgreSQL + Redis set-up (see README)."
+	@mkdir -p "$${NEXUS_VAR_DIR:-var}"
+	$(VENV)/bin/celery -A nexus.celery worker --beat --loglevel=INFO \
+		--schedule "$${NEXUS_VAR_DIR:-var}/celerybeat-schedule"
+
+# tests/services.py uses PostgreSQL (postgres://postgres@127.0.0.1:5432/nexus) and Redis (db 15)
+# when they answer; otherwise SQLite and local memory, and the summary lists what was skipped.
+test: $(STAMP)
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure."; fi; \
+	exit $$status
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	@if [ -f bench/__main__.py ]; then $(PY) -m bench; else echo "no benchmarks yet"; fi
+
+clean:
+	rm -rf $(VENV) var/ staticfiles/ artifacts/ .pytest_cache/ .ruff_cache/ .hypothesis/ *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,44 @@
+"""How the event store is configured from Django settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+
+
+def event_store_env() -> dict[str, str]:
+    """eventsourcing's persistence settings, derived from the default database.
+
+    PostgreSQL uses the library's own ``eventsourcing.postgres`` module in the same database
+    as the read tables. ``POSTGRES_ENABLE_DB_FUNCTIONS`` stays off: in 9.5.6 it breaks the
+    global ordering of notifications that the projections rely on. Read at first use, so a
+    test run's ``test_`` database is the one used.
+    """
+    database = connections["default"].settings_dict
+    if "postgresql" in database["ENGINE"]:
+        pool = settings.EVENT_STORE_POOL_SIZE
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(database["NAME"]),
+            "POSTGRES_HOST": str(database.get("HOST") or "127.0.0.1"),
+            "POSTGRES_PORT": str(database.get("PORT") or "5432"),
+            "POSTGRES_USER": str(database.get("USER") or "postgres"),
+            "POSTGRES_PASSWORD": str(database.get("PASSWORD") or ""),
+            "POSTGRES_POOL_SIZE": str(pool),
+            "POSTGRES_MAX_OVERFLOW": str(pool * 2),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "POSTGRES_PRE_PING": "y",
+            "CREATE_TABLE": "y",
+        }
+    path = Path(settings.EVENT_STORE_SQLITE_PATH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "SQLITE_LOCK_TIMEOUT": "20",
+        "CREATE_TABLE": "y",
+    }

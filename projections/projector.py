@@ -1,0 +1,147 @@
+"""Catch-up: apply the event store, in order, to the read tables, exactly once.
+
+Each batch runs in one database transaction that locks the projection's tracking row, reads
+the events after its position, writes the rows and stores the new position. Two workers
+therefore never apply the same range (the second waits on the lock, then sees the new
+position), and a crash anywhere rolls back rows and position together.
+
+An event whose function raises stops the projection just before it: the events before it in
+the batch are committed, the error is stored on the tracking row (and logged with the event),
+and every later run retries that event, so nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from events.application import NexusApplication, get_application
+from projections.batch import Batch
+from projections.handlers import HANDLERS
+from projections.models import ProjectionTracking
+from projections.tables import LIVE, ReadTables
+
+logger = logging.getLogger(__name__)
+
+MAIN = "main"
+BATCH_SIZE = 500
+
+
+class UnknownEvent(Exception):
+    """An event type without a projector function: stop rather than skip it."""
+
+
+class EventFailed(Exception):
+    """Raised inside a batch to say which event failed."""
+
+    def __init__(self, index: int, position: int, topic: str, error: BaseException) -> None:
+        super().__init__(f"event {position} ({topic}): {error!r}")
+        self.index = index
+        self.position = position
+        self.topic = topic
+        self.error = error
+
+
+@dataclass(frozen=True)
+class CatchUpResult:
+    """How a catch-up ended."""
+
+    applied: int
+    position: int
+    error: str | None = None
+
+
+def apply_events(tables: ReadTables, decoded: Sequence[tuple[int, str, Any]]) -> None:
+    """Apply ``(position, topic, event)`` triples to ``tables`` (inside a transaction)."""
+    batch = Batch(tables)
+    invoice_ids = {event.originator_id for _, topic, event in decoded if ":Invoice." in topic}
+    client_ids = {event.originator_id for _, topic, event in decoded if ":Client." in topic}
+    batch.prefetch(invoice_ids, client_ids)
+    for index, (position, topic, event) in enumerate(decoded):
+        handler = HANDLERS.get(type(event))
+        try:
+            if handler is None:
+                raise UnknownEvent(f"No projector function for {topic}.")
+            handler(batch, position, event)
+        except Exception as error:
+            raise EventFailed(index, position, topic, error) from error
+    batch.flush()
+
+
+def read_events(app: NexusApplication, after: int, limit: int) -> list[tuple[int, str, Any]]:
+    """The next ``limit`` events after ``after``, decoded (and upcast) by the application."""
+    notifications = app.recorder.select_notifications(start=after + 1, limit=limit)
+    return [(n.id, n.topic, app.mapper.to_domain_event(n)) for n in notifications]
+
+
+def _apply_one_by_one(
+    tables: ReadTables, decoded: list[tuple[int, str, Any]]
+) -> tuple[list[tuple[int, str, Any]], EventFailed | None]:
+    for index, item in enumerate(decoded):
+        try:
+            with transaction.atomic():
+                apply_events(tables, [item])
+        except Exception as error:
+            cause = error.error if isinstance(error, EventFailed) else error
+            return decoded[:index], EventFailed(index, item[0], item[1], cause)
+    return decoded, None
+
+
+def _locked_tracking(name: str) -> ProjectionTracking:
+    ProjectionTracking.objects.get_or_create(name=name)
+    return ProjectionTracking.objects.select_for_update().get(name=name)
+
+
+def run_batch(*, name: str = MAIN, tables: ReadTables = LIVE,
+              batch_size: int = BATCH_SIZE) -> CatchUpResult:
+    """Apply one batch; returns how many events it applied and where it stands."""
+    app = get_application()
+    failure: EventFailed | None = None
+    with transaction.atomic():
+        tracking = _locked_tracking(name)
+        decoded = read_events(app, tracking.position, batch_size)
+        if not decoded:
+            return CatchUpResult(0, tracking.position, tracking.error_message or None)
+        try:
+            with transaction.atomic():
+                apply_events(tables, decoded)
+        except Exception:
+            # Something in the batch failed (an event function, or a write at flush time):
+            # apply the events one by one to commit those before the culprit and name it.
+            decoded, failure = _apply_one_by_one(tables, decoded)
+        if decoded:
+            tracking.position = decoded[-1][0]
+        if failure is None:
+            tracking.error_position, tracking.error_topic, tracking.error_message = None, "", ""
+        else:
+            logger.error("Projection %r stopped at event %s (%s): %r", name, failure.position,
+                         failure.topic, failure.error, exc_info=failure.error)
+            tracking.error_position = failure.position
+            tracking.error_topic = failure.topic
+            tracking.error_message = f"{type(failure.error).__name__}: {failure.error}"[:2000]
+        tracking.save()
+    return CatchUpResult(len(decoded), tracking.position,
+                         None if failure is None else tracking.error_message)
+
+
+def catch_up(*, name: str = MAIN, tables: ReadTables = LIVE, batch_size: int = BATCH_SIZE,
+             max_batches: int | None = None) -> CatchUpResult:
+    """Apply batches until the projection reaches the head of the store or stops on an error."""
+    applied, batches = 0, 0
+    while True:
+        result = run_batch(name=name, tables=tables, batch_size=batch_size)
+        applied += result.applied
+        batches += 1
+        done = result.applied < batch_size or result.error is not None
+        if done or (max_batches is not None and batches >= max_batches):
+            return CatchUpResult(applied, result.position, result.error)
+
+
+def projection_position(name: str = MAIN) -> int:
+    """How far the projection has got (0 before its first run)."""
+    return (ProjectionTracking.objects.filter(name=name)
+            .values_list("position", flat=True).first() or 0)
