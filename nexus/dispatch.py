@@ -18,9 +18,11 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 CATCH_UP_TASK = "workers.tasks.catch_up_projections"
+CATCH_UP_QUEUED_KEY = "projection:catch-up-queued"
 DELIVERY_TASK = "workers.tasks.deliver_invoice"
-# One queued catch-up covers every command of the next moment: a burst queues one task.
-COALESCE_SECONDS = 1
+# A queued, not yet started catch-up covers every later command: a burst queues one task.
+# The task clears the flag as it starts; the timeout only guards against a lost message.
+COALESCE_SECONDS = 30
 
 
 def _send(task: str, **kwargs: Any) -> None:
@@ -41,11 +43,19 @@ def after_command(position: int) -> None:
             import_string(runner)()
         return
     try:
-        first = cache.add("projection:catch-up-queued", position, timeout=COALESCE_SECONDS)
+        first = cache.add(CATCH_UP_QUEUED_KEY, position, timeout=COALESCE_SECONDS)
     except Exception:
         first = True
     if first:
         _send(CATCH_UP_TASK)
+
+
+def catch_up_started() -> None:
+    """Called by the task as it starts: commands from now on need (and queue) another run."""
+    try:
+        cache.delete(CATCH_UP_QUEUED_KEY)
+    except Exception:
+        logger.warning("Cache unavailable; catch-up coalescing is off.", exc_info=True)
 
 
 def queue_delivery(*, invoice_id: UUID, delivery_id: UUID) -> None:

@@ -138,6 +138,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = False
+# Catch up every few seconds even if every hint was lost (ARCHITECTURE.md rule 3).
+CELERY_BEAT_SCHEDULE = {
+    "catch-up-projections": {
+        "task": "workers.tasks.catch_up_projections",
+        "schedule": float(os.environ.get("NEXUS_CATCH_UP_SECONDS", "5")),
+    },
+}
 # A broker that is down must never hold up a command: fail fast, the beat catches up later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
 
@@ -164,6 +172,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+GRAPHENE = {"SCHEMA": "readapi.schema.schema"}
 # Bodies over 1 MiB answer 413 (see commands.middleware); Django's own limit is the backstop.
 NEXUS_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = NEXUS_MAX_BODY_BYTES

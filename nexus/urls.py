@@ -7,6 +7,7 @@ from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
 
 from nexus import health
+from readapi.views import graphql_view
 
 schema_view = get_schema_view(
     openapi.Info(
@@ -30,6 +31,7 @@ urlpatterns = [
     path("swagger.json", schema_view.without_ui(cache_timeout=0), name="schema-json"),
     path("swagger/", schema_view.with_ui("swagger", cache_timeout=0), name="schema-swagger-ui"),
     path("redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="schema-redoc"),
+    path("graphql/", graphql_view(), name="graphql"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

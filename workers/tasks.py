@@ -9,6 +9,8 @@ from uuid import UUID
 from celery import shared_task
 
 from commands import delivery
+from nexus import dispatch
+from projections.projector import catch_up
 
 DELIVERY_MAX_RETRIES = 6
 
@@ -32,3 +34,11 @@ def deliver_invoice(self, invoice_id: str, delivery_id: str) -> str:  # type: ig
     if sent:
         delivery.record_outcome(**ids)
     return "sent" if sent else "already recorded"
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def catch_up_projections() -> dict[str, object]:
+    """Apply the event store to the read tables up to its head (a hint; safe to repeat)."""
+    dispatch.catch_up_started()
+    result = catch_up()
+    return {"applied": result.applied, "position": result.position, "error": result.error}

@@ -1,0 +1,37 @@
+"""Who may read what: the one place the read side applies the rules of the roles.
+
+A user sees their own invoices, a manager also those of the teams they manage, an admin all.
+Every invoice query, list, loader and report starts from these functions, so a hidden invoice
+is never in a list and resolves to ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from events.values import Role
+from projections.models import InvoiceRow
+
+
+def visibility(user: Any, *, owner: str = "owner_id", team: str = "team_id") -> Q | None:
+    """The filter that limits rows to ``user``'s scope (``None``: no limit, an admin)."""
+    role = user.effective_role
+    if role is Role.ADMIN:
+        return None
+    own = Q(**{owner: user.id})
+    if role is Role.MANAGER:
+        return own | Q(**{f"{team}__in": list(user.managed_team_ids())})
+    return own
+
+
+def scoped(queryset: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """``queryset`` limited to what ``user`` may see (tables with owner and team columns)."""
+    condition = visibility(user)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def invoices_visible_to(*, user: Any) -> QuerySet[InvoiceRow]:
+    """The invoices ``user`` may read."""
+    return scoped(InvoiceRow.objects.all(), user)
