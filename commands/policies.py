@@ -12,15 +12,16 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from commands.caller import Caller
+from events.access import can_see_invoice
 from events.invoice import Invoice
 from events.values import Role
 
 
 def can_see(caller: Caller, invoice: Invoice) -> bool:
     """Admins see all; managers their teams' invoices; everyone their own."""
-    if caller.role is Role.ADMIN or invoice.owner.id == caller.id:
-        return True
-    return caller.role is Role.MANAGER and invoice.team_id in caller.managed_team_ids
+    return can_see_invoice(role=caller.role, user_id=caller.id,
+                           managed_team_ids=caller.managed_team_ids,
+                           owner_id=invoice.owner.id, team_id=invoice.team_id)
 
 
 def caller_of(request: Any) -> Caller:
