@@ -16,7 +16,6 @@ from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from commands import handlers
 from commands import serializers as inputs
@@ -30,6 +29,7 @@ from commands.policies import (
     caller_of,
 )
 from events.invoice import Invoice
+from nexus.api import NexusApiView
 from nexus.dispatch import after_command, queue_delivery
 
 IF_MATCH = openapi.Parameter(
@@ -87,7 +87,7 @@ def validated(serializer_class: type, request: Request, **kwargs: Any) -> dict[s
 
 # --- clients ---------------------------------------------------------------------------------
 
-class ClientCreateApi(APIView):
+class ClientCreateApi(NexusApiView):
     """Register a client (managers and admins)."""
 
     permission_classes = [IsAuthenticated, CanManageClients]
@@ -100,7 +100,7 @@ class ClientCreateApi(APIView):
         return answer(result, status.HTTP_201_CREATED, f"/api/v1/clients/{result.id}/")
 
 
-class ClientUpdateApi(APIView):
+class ClientUpdateApi(NexusApiView):
     """Change a client (managers and admins)."""
 
     permission_classes = [IsAuthenticated, CanManageClients]
@@ -115,7 +115,7 @@ class ClientUpdateApi(APIView):
 
 # --- invoices --------------------------------------------------------------------------------
 
-class InvoiceCommandApi(APIView):
+class InvoiceCommandApi(NexusApiView):
     """Base of the commands on one invoice: visibility first, then the view's own rules."""
 
     permission_classes: list[Any] = [IsAuthenticated, InvoiceIsVisible]
@@ -134,7 +134,7 @@ class InvoiceCommandApi(APIView):
         }
 
 
-class InvoiceCreateApi(APIView):
+class InvoiceCreateApi(NexusApiView):
     """Open a draft invoice, optionally with its lines."""
 
     @command_schema(inputs.InvoiceCreateSerializer, 201)

@@ -173,6 +173,9 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
 }
 GRAPHENE = {"SCHEMA": "readapi.schema.schema"}
+NEXUS_THROTTLE_ANON = os.environ.get("NEXUS_THROTTLE_ANON", "10/day")
+NEXUS_THROTTLE_USER = os.environ.get("NEXUS_THROTTLE_USER", "1000/day")
+NEXUS_THROTTLE_LOGIN = os.environ.get("NEXUS_THROTTLE_LOGIN", "5/minute")
 # Bodies over 1 MiB answer 413 (see commands.middleware); Django's own limit is the backstop.
 NEXUS_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = NEXUS_MAX_BODY_BYTES

@@ -16,12 +16,12 @@ from drf_yasg.utils import swagger_auto_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from events.access import can_see_invoice
 from events.application import get_application
 from events.errors import InvoiceNotFound
 from events.invoice import Invoice
+from nexus.api import NexusApiView
 from readapi.state import invoice_state, plain
 
 DEFAULT_PAGE_SIZE = 100
@@ -65,7 +65,7 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int |
         raise ValidationError({name: ["A whole number is required."]}) from None
 
 
-class InvoiceHistoryApi(APIView):
+class InvoiceHistoryApi(NexusApiView):
     """Every event of an invoice, oldest first, paginated by version."""
 
     @swagger_auto_schema(manual_parameters=[
@@ -91,7 +91,7 @@ class InvoiceHistoryApi(APIView):
         return Response({"results": results, "next": next_url})
 
 
-class InvoiceStateApi(APIView):
+class InvoiceStateApi(NexusApiView):
     """The invoice as it stood at ``?version=N`` or ``?at=<timestamp>``, rebuilt from events."""
 
     @swagger_auto_schema(manual_parameters=[

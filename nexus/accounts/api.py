@@ -11,11 +11,12 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from events.values import Role
 from nexus.accounts.models import AccessToken, Team, User
 from nexus.accounts.permissions import IsAdmin
+from nexus.api import NexusApiView
+from nexus.throttling import LoginIpRateThrottle, LoginUsernameRateThrottle
 
 
 class UserSummarySerializer(serializers.Serializer):
@@ -30,11 +31,13 @@ class UserSummarySerializer(serializers.Serializer):
         return user.effective_role.value
 
 
-class AuthLoginApi(APIView):
+class AuthLoginApi(NexusApiView):
     """Exchange a username and password for a Bearer token."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    # Every attempt counts, per client IP and per username, whether it succeeds or not.
+    throttle_classes = [LoginIpRateThrottle, LoginUsernameRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -71,7 +74,7 @@ class AuthLoginApi(APIView):
         return Response(self.OutputSerializer({"token": token, "user": user}).data)
 
 
-class AuthLogoutApi(APIView):
+class AuthLogoutApi(NexusApiView):
     """Revoke the token the request was made with."""
 
     @swagger_auto_schema(request_body=None, responses={204: "token revoked"})
@@ -81,7 +84,7 @@ class AuthLogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AuthMeApi(APIView):
+class AuthMeApi(NexusApiView):
     """Who the token belongs to."""
 
     class OutputSerializer(UserSummarySerializer):
@@ -122,7 +125,7 @@ def _team_or_error(team_id: Any) -> Team | None:
     return team
 
 
-class UserListCreateApi(APIView):
+class UserListCreateApi(NexusApiView):
     """Admins list users and create active ones."""
 
     permission_classes = [IsAdmin]
@@ -165,7 +168,7 @@ class UserListCreateApi(APIView):
                         headers={"Location": f"/api/v1/users/{user.id}/"})
 
 
-class UserUpdateApi(APIView):
+class UserUpdateApi(NexusApiView):
     """Admins change a user's role, team or active flag."""
 
     permission_classes = [IsAdmin]
@@ -223,7 +226,7 @@ def _managers_or_error(manager_ids: list[Any]) -> list[User]:
     return managers
 
 
-class TeamListCreateApi(APIView):
+class TeamListCreateApi(NexusApiView):
     """Admins list and create teams."""
 
     permission_classes = [IsAdmin]
@@ -247,7 +250,7 @@ class TeamListCreateApi(APIView):
                         headers={"Location": f"/api/v1/teams/{team.id}/"})
 
 
-class TeamUpdateApi(APIView):
+class TeamUpdateApi(NexusApiView):
     """Admins rename a team or change its managers."""
 
     permission_classes = [IsAdmin]
