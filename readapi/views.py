@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
 from nexus.accounts.authentication import BearerTokenAuthentication
+from nexus.throttling import Throttled, client_ip, hit
 from projections.projector import projection_position
 from readapi.limits import check_limits
 
@@ -83,15 +84,28 @@ class NexusGraphQLView(GraphQLView):
         return _errors(400, errors) if errors else None
 
     def _authenticate(self, request: HttpRequest) -> HttpResponse | None:
+        """Bearer or session user; counted against the same throttles as REST."""
         drf_request = Request(request, authenticators=[BearerTokenAuthentication(),
                                                        SessionAuthentication()])
         try:
             user = drf_request.user
+            failure = None
         except APIException as error:
-            return _errors(error.status_code, [{"message": str(error.detail),
-                                                "extensions": {"code": "UNAUTHENTICATED"}}],
+            user, failure = None, error
+        authenticated = bool(user and user.is_authenticated)
+        try:
+            if authenticated:
+                hit("user", str(user.pk), settings.NEXUS_THROTTLE_USER)
+            else:  # refused requests count against the anonymous limit too
+                hit("anon", client_ip(request), settings.NEXUS_THROTTLE_ANON)
+        except Throttled as error:
+            return _errors(429, [{"message": str(error), "extensions": {"code": "THROTTLED"}}],
+                           {"Retry-After": str(error.wait)})
+        if failure is not None:
+            return _errors(failure.status_code, [{"message": str(failure.detail),
+                                                  "extensions": {"code": "UNAUTHENTICATED"}}],
                            {"WWW-Authenticate": 'Bearer realm="api"'})
-        if not user or not user.is_authenticated:
+        if not authenticated:
             return _errors(401, [{"message": "Authentication credentials were not provided.",
                                   "extensions": {"code": "UNAUTHENTICATED"}}],
                            {"WWW-Authenticate": 'Bearer realm="api"'})
