@@ -20,6 +20,11 @@ logger = logging.getLogger(__name__)
 CATCH_UP_TASK = "workers.tasks.catch_up_projections"
 CATCH_UP_QUEUED_KEY = "projection:catch-up-queued"
 DELIVERY_TASK = "workers.tasks.deliver_invoice"
+ACCOUNT_EMAIL_TASK = "workers.tasks.send_account_email"
+ACCOUNT_EMAILS = {
+    "activation": "nexus.accounts.emails.send_activation",
+    "password_reset": "nexus.accounts.emails.send_password_reset",
+}
 # A queued, not yet started catch-up covers every later command: a burst queues one task.
 # The task clears the flag as it starts; the timeout only guards against a lost message.
 COALESCE_SECONDS = 30
@@ -64,3 +69,22 @@ def queue_delivery(*, invoice_id: UUID, delivery_id: UUID) -> None:
         import_string("commands.delivery.deliver")(invoice_id=invoice_id, delivery_id=delivery_id)
         return
     _send(DELIVERY_TASK, invoice_id=str(invoice_id), delivery_id=str(delivery_id))
+
+
+def queue_account_email(kind: str, argument: str) -> None:
+    """Send an account email through the retrying task; inline when running embedded.
+
+    If the broker cannot take the message, the email is sent right away instead: an
+    activation or reset email must not be lost to a broker outage.
+    """
+    send = import_string(ACCOUNT_EMAILS[kind])
+    if settings.NEXUS_PROJECTION_MODE == "inline":
+        send(argument)
+        return
+    from nexus.celery import app
+
+    try:
+        app.send_task(ACCOUNT_EMAIL_TASK, kwargs={"kind": kind, "argument": argument})
+    except Exception:
+        logger.warning("Broker unavailable; sending the %s email inline.", kind, exc_info=True)
+        send(argument)

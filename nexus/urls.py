@@ -26,6 +26,7 @@ schema_view = get_schema_view(
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("nexus.accounts.page_urls")),
     path("api/v1/", include("nexus.accounts.urls")),
     path("api/v1/", include("commands.urls")),
     path("api/v1/", include("readapi.urls")),

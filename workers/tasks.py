@@ -7,6 +7,7 @@ from smtplib import SMTPException
 from uuid import UUID
 
 from celery import shared_task
+from django.utils.module_loading import import_string
 
 from commands import delivery
 from nexus import dispatch
@@ -42,3 +43,17 @@ def catch_up_projections() -> dict[str, object]:
     dispatch.catch_up_started()
     result = catch_up()
     return {"applied": result.applied, "position": result.position, "error": result.error}
+
+
+ACCOUNT_EMAIL_MAX_RETRIES = 8
+
+
+@shared_task(bind=True, acks_late=True, max_retries=ACCOUNT_EMAIL_MAX_RETRIES,
+             ignore_result=True)
+def send_account_email(self, kind: str, argument: str) -> None:  # type: ignore[no-untyped-def]
+    """Activation and reset emails; SMTP failures retry with exponential backoff and jitter."""
+    send = import_string(dispatch.ACCOUNT_EMAILS[kind])
+    try:
+        send(argument)
+    except (SMTPException, OSError) as error:
+        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries, base=2.0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import serializers, status
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from events.values import Role
+from nexus.accounts import services
 from nexus.accounts.models import AccessToken, Team, User
 from nexus.accounts.permissions import IsAdmin
 from nexus.api import NexusApiView
@@ -275,3 +277,82 @@ class TeamUpdateApi(NexusApiView):
             if "manager_ids" in values:
                 team.managers.set(_managers_or_error(values["manager_ids"]))
         return Response(TeamSerializer(team).data)
+
+
+def _as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(error.message_dict if hasattr(error, "error_dict")
+                                       else {"detail": error.messages})
+
+
+class AuthRegisterApi(NexusApiView):
+    """Create an inactive account; the emailed link activates it."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AuthRegisterInput"
+
+        username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @swagger_auto_schema(request_body=InputSerializer, security=[],
+                         responses={201: UserOutputSerializer, 400: "invalid input"})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.user_register(**data.validated_data)
+        except DjangoValidationError as error:
+            raise _as_drf_error(error) from None
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class AuthPasswordResetApi(NexusApiView):
+    """Ask for a reset link: always 202 with the same body, known address or not."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AuthPasswordResetInput"
+
+        email = serializers.EmailField(max_length=254)
+
+    @swagger_auto_schema(request_body=InputSerializer, security=[],
+                         responses={202: "queued", 400: "not an email address"})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response({"detail": "If the address belongs to an account, a link is on its way."},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class AuthPasswordResetConfirmApi(NexusApiView):
+    """Set a new password with the emailed uid and token (single use, one hour)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AuthPasswordResetConfirmInput"
+
+        uid = serializers.CharField(max_length=64)
+        token = serializers.CharField(max_length=128)
+        new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @swagger_auto_schema(request_body=InputSerializer, security=[],
+                         responses={200: "password changed", 400: "bad token or password"})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.password_reset_confirm(**data.validated_data)
+        except DjangoValidationError as error:
+            raise _as_drf_error(error) from None
+        return Response({"detail": "Password changed. Log in with the new one."})

@@ -1,0 +1,49 @@
+"""Account emails (activation, password reset), plain text and HTML from templates.
+
+Sending raises on SMTP errors so that the Celery task can retry; Django refuses header
+injection (``BadHeaderError``) and the API's fields refuse CR and LF before we get here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from nexus.accounts.models import User
+from nexus.accounts.tokens import activation_tokens, encode_uid, reset_tokens
+
+
+def _send(*, template: str, subject: str, to: str, context: dict[str, Any]) -> None:
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    message.send(fail_silently=False)
+
+
+def send_activation(user_id: str) -> bool:
+    """Email the activation link; ``False`` if the account is gone or already active."""
+    user = User.objects.filter(pk=user_id, is_active=False).first()
+    if user is None:
+        return False
+    link = (f"{settings.NEXUS_PUBLIC_URL}/accounts/activate/{encode_uid(user)}/"
+            f"{activation_tokens.make_token(user)}/")
+    _send(template="activation", subject="Activate your Nexus account", to=user.email,
+          context={"user": user, "link": link})
+    return True
+
+
+def send_password_reset(email: str) -> int:
+    """Email a reset link to each active account with this address; how many were sent."""
+    sent = 0
+    for user in User.objects.filter(email__iexact=email, is_active=True):
+        link = (f"{settings.NEXUS_PUBLIC_URL}/accounts/reset/{encode_uid(user)}/"
+                f"{reset_tokens.make_token(user)}/")
+        _send(template="password_reset", subject="Reset your Nexus password", to=user.email,
+              context={"user": user, "link": link})
+        sent += 1
+    return sent

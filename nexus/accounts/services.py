@@ -1,0 +1,67 @@
+"""Self-service account flows: register, activate, reset a password."""
+
+from __future__ import annotations
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from events.values import Role
+from nexus.accounts.models import AccessToken, User
+from nexus.accounts.tokens import activation_tokens, reset_tokens, user_from_uid
+from nexus.dispatch import queue_account_email
+
+
+def user_register(*, username: str, email: str, password: str) -> User:
+    """Create an inactive ``user`` (no team) and email the activation link."""
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["A user with that username already exists."]
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["A user with that email address already exists."]
+    candidate = User(username=username, email=email)
+    try:
+        password_validation.validate_password(password, candidate)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, email=email, password=password,
+                                        role=Role.USER.value, is_active=False)
+    transaction.on_commit(lambda: queue_account_email("activation", str(user.pk)))
+    return user
+
+
+def user_activate(*, uid: str, token: str) -> User | None:
+    """Activate the account a link names; ``None`` for a bad, used or expired link."""
+    user = user_from_uid(uid)
+    if user is None or user.is_active or not activation_tokens.check_token(user, token):
+        return None
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queue the reset email; the same work whether or not the address is known.
+
+    The lookup happens in the task, so the answer takes the same time either way.
+    """
+    queue_account_email("password_reset", email)
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link; the link then stops working, and so do tokens."""
+    user = user_from_uid(uid)
+    if user is None or not user.is_active or not reset_tokens.check_token(user, token):
+        raise ValidationError({"token": ["This reset link is invalid, used or expired."]})
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as error:
+        raise ValidationError({"new_password": list(error.messages)}) from None
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        AccessToken.objects.filter(user=user).delete()  # sessions of the old password end
+    return user
