@@ -28,7 +28,7 @@ from events.numbering import InvoiceNumberSequence
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 60
+RETRY_SECONDS = 10.0
 Authorize = Callable[[Invoice], None]
 
 
@@ -72,16 +72,22 @@ def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:
 
 
 def _with_retries(attempt: Callable[[], CommandResult]) -> CommandResult:
-    """Run ``attempt`` again from fresh state when another writer appended first."""
-    for number in range(1, MAX_ATTEMPTS + 1):
+    """Run ``attempt`` again from fresh state when another writer appended first.
+
+    Bounded by time rather than a count: under a burst of approvals (one shared number
+    sequence) a writer may lose many rounds in a row, and each round is short.
+    """
+    deadline = time.monotonic() + RETRY_SECONDS
+    number = 0
+    while True:
+        number += 1
         try:
             return attempt()
         except IntegrityError:
-            if number == MAX_ATTEMPTS:
+            if time.monotonic() >= deadline:
                 raise
             # Jittered backoff, so that writers racing for one aggregate spread out.
-            time.sleep(random.uniform(0, 0.002 * min(number, 10)))
-    raise AssertionError("unreachable")
+            time.sleep(random.uniform(0, 0.002 * min(number, 5)))
 
 
 def _save(*aggregates: Aggregate) -> int:

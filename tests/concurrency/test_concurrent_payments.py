@@ -58,6 +58,8 @@ def test_concurrent_payments_never_exceed_the_total(store) -> None:
         list(range(version_before + 1, version_before + 15))
 
     invoice = store.get_invoice(invoice_id)
+    assert {str(payment.payment_id) for payment in invoice.payments} == \
+        {answer["payment_id"] for answer in accepted}, "stored payments differ from the 201s"
     assert invoice.amount_paid == paid == Decimal("98.00")
     assert invoice.balance_due == TOTAL - paid
     assert invoice.status.value == "partially_paid"

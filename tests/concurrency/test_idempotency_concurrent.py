@@ -15,10 +15,16 @@ REPLAYED_HEADERS = ("ETag", "Location")
 
 
 def created_invoices(store) -> list[str]:
-    """The ids of every ``InvoiceCreated`` event in the store."""
-    return [str(notification.originator_id)
-            for notification in store.notification_log.select(start=1, limit=10000)
-            if notification.topic.endswith("InvoiceCreated")]
+    """The ids of every ``InvoiceCreated`` event in the store, read through the notification log.
+
+    The log refuses a ``limit`` above its section size, so it is read page by page.
+    """
+    ids, start, limit = [], 1, store.notification_log.section_size
+    while page := store.notification_log.select(start=start, limit=limit):
+        ids += [str(notification.originator_id) for notification in page
+                if notification.topic.endswith("InvoiceCreated")]
+        start = page[-1].id + 1
+    return ids
 
 
 def invoice_body(client_id) -> dict:

@@ -1,0 +1,1 @@
+"""Benchmarks of the write side; run ``python -m bench`` (or ``make bench``)."""
