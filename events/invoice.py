@@ -18,6 +18,7 @@ DEFAULT_PAYMENT_TERMS_DAYS = 30
 EDITABLE = (Status.DRAFT, Status.REJECTED)
 PAYABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID)
 SENDABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID, Status.PAID)
+LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate", "discount_percent", "unit")
 DETAIL_FIELDS = ("issue_date", "due_date", "payment_terms_days", "notes", "discount_percent")
 
 
@@ -43,7 +44,12 @@ class Invoice(Aggregate):
         discount_percent: Decimal
 
     class LineItemAdded(Event):
-        """A line was added at the end of the invoice."""
+        """A line was added at the end of the invoice.
+
+        Version 2 added ``unit`` (unit of measure); lines stored before it read back with "".
+        """
+
+        class_version = 2
 
         line_id: UUID
         description: str
@@ -51,6 +57,11 @@ class Invoice(Aggregate):
         unit_price: Decimal
         tax_rate: Decimal
         discount_percent: Decimal
+        unit: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["unit"] = ""
 
         def apply(self, invoice: Invoice) -> None:
             invoice.lines.append(
@@ -61,11 +72,17 @@ class Invoice(Aggregate):
                     unit_price=self.unit_price,
                     tax_rate=self.tax_rate,
                     discount_percent=self.discount_percent,
+                    unit=self.unit,
                 )
             )
 
     class LineItemChanged(Event):
-        """A line took new values; the event holds the whole line as it now is."""
+        """A line took new values; the event holds the whole line as it now is.
+
+        Version 2 added ``unit``; a v1 change kept the line's unit, which was always "" then.
+        """
+
+        class_version = 2
 
         line_id: UUID
         description: str
@@ -73,6 +90,11 @@ class Invoice(Aggregate):
         unit_price: Decimal
         tax_rate: Decimal
         discount_percent: Decimal
+        unit: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["unit"] = ""
 
         def apply(self, invoice: Invoice) -> None:
             index = invoice.line_index(self.line_id)
@@ -83,6 +105,7 @@ class Invoice(Aggregate):
                 unit_price=self.unit_price,
                 tax_rate=self.tax_rate,
                 discount_percent=self.discount_percent,
+                unit=self.unit,
             )
 
     class LineItemRemoved(Event):
@@ -325,6 +348,7 @@ class Invoice(Aggregate):
         unit_price: Decimal,
         tax_rate: Decimal,
         discount_percent: Decimal = Decimal(0),
+        unit: str = "",
     ) -> None:
         """Append a line; only while the invoice is a draft or was rejected."""
         self._require(EDITABLE, "add a line to")
@@ -340,6 +364,7 @@ class Invoice(Aggregate):
             unit_price=unit_price,
             tax_rate=tax_rate,
             discount_percent=discount_percent,
+            unit=unit,
         )
 
     def change_line(self, *, actor: Actor, at: datetime, line_id: UUID, **changes: Any) -> None:
@@ -348,7 +373,7 @@ class Invoice(Aggregate):
         current = self.lines[self.line_index(line_id)]
         fields = {
             name: changes.get(name, getattr(current, name))
-            for name in ("description", "quantity", "unit_price", "tax_rate", "discount_percent")
+            for name in LINE_FIELDS
         }
         self.trigger_event(
             self.LineItemChanged, timestamp=at, actor=actor, line_id=line_id, **fields

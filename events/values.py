@@ -58,6 +58,7 @@ class LineItem:
     unit_price: Decimal
     tax_rate: Decimal
     discount_percent: Decimal = Decimal(0)
+    unit: str = ""
 
 
 @dataclass(frozen=True)
