@@ -5,6 +5,7 @@ Unknown and read-only fields are refused with 400, so they can never reach an ev
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +60,8 @@ class ExactDecimalField(serializers.DecimalField):
     """
 
     def quantize(self, value: Decimal) -> Decimal:
+        if value.is_zero() and value.is_signed():
+            value = value.copy_abs()  # "-0" passes ">= 0"; store it as 0, not as a negative
         exponent = value.as_tuple().exponent
         return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value
 
@@ -81,6 +84,23 @@ def Percent(**kwargs: Any) -> ExactDecimalField:  # noqa: N802
                                     max_value=Decimal(100), **kwargs)
 
 
+# Due dates are computed by adding up to 3650 days of terms to the issue date: beyond this,
+# that sum would overflow ``date.max`` (a 500 for an input the serializer had accepted).
+LATEST_DATE = date.max - timedelta(days=3650)
+
+
+def _not_too_late(value: date) -> None:
+    if value > LATEST_DATE:
+        raise serializers.ValidationError(
+            f"Dates after {LATEST_DATE.isoformat()} are not supported."
+        )
+
+
+def InvoiceDate(**kwargs: Any) -> serializers.DateField:  # noqa: N802
+    """An issue or due date, early enough that adding payment terms cannot overflow."""
+    return serializers.DateField(validators=[_not_too_late], **kwargs)
+
+
 class ClientInputSerializer(StrictSerializer):
     """A client's fields."""
 
@@ -99,6 +119,7 @@ class LineInputSerializer(StrictSerializer):
     unit_price = UnitPrice()
     tax_rate = Percent()
     discount_percent = Percent(required=False, default=Decimal(0))
+    unit = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
 
 
 class LineChangeSerializer(LineInputSerializer):
@@ -109,13 +130,14 @@ class LineChangeSerializer(LineInputSerializer):
     unit_price = UnitPrice(required=False)
     tax_rate = Percent(required=False)
     discount_percent = Percent(required=False)
+    unit = serializers.CharField(max_length=16, required=False, allow_blank=True)
 
 
 class InvoiceDetailsSerializer(StrictSerializer):
     """The terms that may change while an invoice is a draft."""
 
-    issue_date = serializers.DateField(required=False)
-    due_date = serializers.DateField(required=False)
+    issue_date = InvoiceDate(required=False)
+    due_date = InvoiceDate(required=False)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     discount_percent = Percent(required=False)

@@ -227,7 +227,12 @@ class Batch:
                                      count=delta)
             else:
                 row.count += delta
-                row.save(update_fields=["count"])
+                if row.count:
+                    row.save(update_fields=["count"])
+                else:
+                    # No row for a zero count, however the events were batched: a rebuild
+                    # nets +1 and -1 inside one batch and never creates the row.
+                    row.delete()
 
     def _flush_revenue(self) -> None:
         model = self.tables.revenue

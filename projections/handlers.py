@@ -100,7 +100,7 @@ def _line_values(event: Any) -> dict[str, Any]:
     return {
         "description": event.description, "quantity": event.quantity,
         "unit_price": event.unit_price, "tax_rate": event.tax_rate,
-        "discount_percent": event.discount_percent,
+        "discount_percent": event.discount_percent, "unit": event.unit,
     }
 
 

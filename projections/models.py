@@ -57,6 +57,7 @@ class LineRow(models.Model):
     unit_price = models.DecimalField(**QUANTITY)
     tax_rate = models.DecimalField(**PERCENT)
     discount_percent = models.DecimalField(**PERCENT)
+    unit = models.CharField(max_length=16, blank=True, default="")
     line_discount = models.DecimalField(**MONEY)
     net_amount = models.DecimalField(**MONEY)
     allocated_invoice_discount = models.DecimalField(**MONEY)

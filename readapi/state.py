@@ -37,6 +37,7 @@ def invoice_state(invoice: Invoice) -> dict[str, Any]:
                 "description": line.description,
                 "quantity": format_rate(line.quantity),
                 "unit_price": format_rate(line.unit_price),
+                "unit": line.unit,
                 "tax_rate": format_rate(line.tax_rate),
                 "discount_percent": format_rate(line.discount_percent),
                 "line_discount": amount(figures.line_discount),

@@ -46,6 +46,7 @@ class Line(graphene.ObjectType):
     unit_price = graphene.String(required=True)
     tax_rate = graphene.String(required=True)
     discount_percent = graphene.String(required=True)
+    unit = graphene.String(required=True, description="Unit of measure, e.g. h or pcs.")
     net_amount = graphene.String(required=True)
 
     def resolve_quantity(row: Any, info: Any) -> str: return number(row.quantity)

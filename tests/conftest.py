@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -28,7 +29,7 @@ def truncate_event_store(app: NexusApplication) -> None:
 
 
 @pytest.fixture
-def store(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[NexusApplication]:
+def store(django_db_setup: None, django_db_blocker: Any) -> Iterator[NexusApplication]:
     """A fresh, empty event store in the test database."""
     reset_application()
     with django_db_blocker.unblock():

@@ -61,10 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [
-        f"nexus: PostgreSQL {'at ' + os.environ['DATABASE_URL'] if HAVE_POSTGRES else 'NOT reachable: SQLite'}",
-        f"nexus: Redis {'at ' + os.environ['REDIS_URL'] if HAVE_REDIS else 'NOT reachable: local memory'}",
-    ]
+    database = os.environ["DATABASE_URL"] if HAVE_POSTGRES else "NOT reachable: SQLite"
+    redis = os.environ["REDIS_URL"] if HAVE_REDIS else "NOT reachable: local memory"
+    return [f"nexus: PostgreSQL {database}", f"nexus: Redis {redis}"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
