@@ -18,6 +18,8 @@ STAMP := $(VENV)/.installed
 # The interpreter that creates the venv: the project needs Python 3.11.
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 PYTEST_ARGS ?=
+# `make run PORT=9000`, PORT in the environment, or PORT= in .env; else 8000.
+PORT ?= $(shell sed -n 's/^PORT=\([0-9][0-9]*\).*/\1/p' .env 2>/dev/null | tail -n 1)
 
 .PHONY: help venv install run worker test lint bench clean
 
@@ -29,7 +31,8 @@ $(PY):
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --progress-bar off -e '.[test]'
+	@echo "Installing Nexus and its dependencies into $(VENV) (a minute the first time)..."
+	$(PY) -m pip install -qq --progress-bar off -e '.[test]'
 	@touch $@
 
 venv install: $(STAMP)
@@ -41,7 +44,7 @@ run: $(STAMP)
 		--command 'from django.conf import settings; raise SystemExit(not settings.NEXUS_SEED_DEMO)'; \
 	then $(PY) manage.py seed_demo --if-empty; \
 	else echo "NEXUS_SEED_DEMO is false: no demo data loaded."; fi
-	$(PY) manage.py runserver 127.0.0.1:$${PORT:-8000}
+	$(PY) manage.py runserver 127.0.0.1:$(or $(PORT),8000)
 
 # The worker needs a real broker: set REDIS_URL (and DATABASE_URL) in the environment or .env.
 # Without REDIS_URL, commands project in-process and there is nothing for a worker to do.

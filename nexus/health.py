@@ -7,7 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from commands.store import get_application
+from events.application import get_application
+from projections.projector import projection_position
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -16,7 +17,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Database, event store and cache answer; 503 naming what does not."""
+    """Database, event store, cache and projection lag; 503 naming what is wrong."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -25,7 +26,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception as error:
         checks["database"] = f"error: {error.__class__.__name__}"
     try:
-        checks["event_store_position"] = str(get_application().max_position())
+        head = get_application().max_position()
+        position = projection_position()
+        checks["event_store_position"] = str(head)
+        checks["projection_position"] = str(position)
+        checks["projection_lag"] = str(max(head - position, 0))
+        if head - position > settings.NEXUS_READY_MAX_LAG:
+            checks["projection_lag"] = f"error: {head - position} events behind"
     except Exception as error:
         checks["event_store_position"] = f"error: {error.__class__.__name__}"
     try:

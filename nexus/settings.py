@@ -128,6 +128,8 @@ else:
 # "celery": commands queue a catch-up task; "inline": the projector runs right after the command.
 NEXUS_PROJECTION_MODE = os.environ.get("NEXUS_PROJECTION_MODE", "celery" if REDIS_URL else "inline")
 NEXUS_INLINE_CATCH_UP = "projections.inline.catch_up_now"
+# /readyz reports unready when the projections are further behind the event store than this.
+NEXUS_READY_MAX_LAG = int(os.environ.get("NEXUS_READY_MAX_LAG", "10000"))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -135,6 +135,8 @@ class LoginUsernameRateThrottle(AtomicRateThrottle):
 
     def get_ident_for(self, request: Any, view: Any) -> str | None:
         data = getattr(request, "data", None)
+        if data is None:  # a plain Django request: the HTML login form
+            data = getattr(request, "POST", None)
         username = data.get("username") if hasattr(data, "get") else None
         if not isinstance(username, str) or not username:
             return None

@@ -41,6 +41,14 @@ class AuthLoginApi(NexusApiView):
     # Every attempt counts, per client IP and per username, whether it succeeds or not.
     throttle_classes = [LoginIpRateThrottle, LoginUsernameRateThrottle]
 
+    def check_throttles(self, request: Request) -> None:
+        """Stop at the first refusal (IP, then username). Counting an attempt the IP limit
+        refused against the username too would let simultaneous attempts pass one counter and
+        fail the other, and fewer than the limit get through."""
+        for throttle in self.get_throttles():
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "AuthLoginInput"

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from nexus.accounts import services
 from nexus.accounts.tokens import reset_tokens, user_from_uid
+from nexus.throttling import LoginIpRateThrottle, LoginUsernameRateThrottle
 
 USERNAME_FIELD = forms.RegexField(regex=r"^[\w.@+-]+\Z", max_length=150, label="Username",
                                   widget=forms.TextInput(attrs={"autocomplete": "username"}))
@@ -65,6 +66,18 @@ class LoginPage(auth_views.LoginView):
     template_name = "accounts/form.html"
     authentication_form = AuthenticationForm
     extra_context = {"title": "Log in to Nexus", "submit": "Log in"}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Every attempt counts against the API's login limits (the same counters, checked
+        the same way), or the form would be a way around them."""
+        for throttle in (LoginIpRateThrottle(), LoginUsernameRateThrottle()):
+            if not throttle.allow_request(request, self):
+                response = _message(request, title="Too many attempts", ok=False, link=None,
+                                    message="Too many login attempts. Try again later.")
+                response.status_code = 429
+                response["Retry-After"] = str(int(throttle.wait() or 1))
+                return response
+        return super().post(request, *args, **kwargs)
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from events.values import Role
 from nexus.accounts.models import AccessToken, User
@@ -26,9 +27,14 @@ def user_register(*, username: str, email: str, password: str) -> User:
         errors["password"] = list(error.messages)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        user = User.objects.create_user(username=username, email=email, password=password,
-                                        role=Role.USER.value, is_active=False)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password,
+                                            role=Role.USER.value, is_active=False)
+    except IntegrityError:  # a concurrent registration took the username since the check
+        raise ValidationError(
+            {"username": ["A user with that username already exists."]}
+        ) from None
     transaction.on_commit(lambda: queue_account_email("activation", str(user.pk)))
     return user
 
@@ -39,7 +45,10 @@ def user_activate(*, uid: str, token: str) -> User | None:
     if user is None or user.is_active or not activation_tokens.check_token(user, token):
         return None
     user.is_active = True
-    user.save(update_fields=["is_active"])
+    # The link's hash covers last_login: stamping it kills the link for good. Otherwise the
+    # same link would reactivate the account after an admin deactivated it.
+    user.last_login = timezone.now()
+    user.save(update_fields=["is_active", "last_login"])
     return user
 
 

@@ -6,13 +6,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from commands import handlers
 from commands.caller import Caller
+from events.application import get_application
 from events.values import Role
 from nexus.accounts.models import Team, User
+from nexus.dispatch import after_command
 
 DEMO_PASSWORD = "nexus-demo-2026"
 PEOPLE = [
@@ -47,6 +51,12 @@ class Command(BaseCommand):
             return
         users = self._people()
         self._invoices(users)
+        # The handlers bypass the HTTP layer, so bring the read tables up to date here
+        # (the worker would too, but the embedded mode has none).
+        if settings.NEXUS_PROJECTION_MODE == "inline":
+            import_string(settings.NEXUS_INLINE_CATCH_UP)()
+        else:
+            after_command(get_application().max_position())
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Logins (password for all: "
                                              f"{DEMO_PASSWORD}):"))
         for username, role, team, manages in PEOPLE:
