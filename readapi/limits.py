@@ -19,6 +19,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    value_from_ast_untyped,
 )
 
 from readapi.pagination import MAX_PAGE
@@ -68,6 +69,8 @@ class _Walker:
                 value = int(argument.value.value)
             elif isinstance(argument.value, VariableNode):
                 value = self.variables.get(argument.value.name.value)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # GraphQL's Int takes 1000.0 as 1000
             if isinstance(value, int) and not 0 <= value <= MAX_PAGE:
                 self.errors.append(GraphQLError(
                     f"`first` must be between 0 and {MAX_PAGE} (got {value}).",
@@ -79,6 +82,11 @@ def check_limits(document: DocumentNode, variables: dict[str, Any] | None) -> li
     walker = _Walker(document, variables or {})
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
+            # A variable's default value (``$n: Int = 1000``) counts like a value sent.
+            walker.variables = {
+                **{d.variable.name.value: value_from_ast_untyped(d.default_value)
+                   for d in definition.variable_definitions or () if d.default_value},
+                **(variables or {})}
             walker.walk(definition.selection_set, 1, frozenset())
     errors = list(walker.errors)
     if walker.max_depth > MAX_DEPTH:

@@ -63,6 +63,7 @@ def keyset_page(queryset: QuerySet[Any], *, field: str, descending: bool, first:
         model_field = queryset.model._meta.get_field(field)
         try:
             value = model_field.to_python(raw_value)
+            model_field.run_validators(value)  # e.g. 1E+999999 overflows the column's NUMERIC
             last_id = queryset.model._meta.pk.to_python(raw_id)
         except Exception:
             raise GraphQLError("Invalid cursor.", extensions={"code": "INVALID_CURSOR"}) from None

@@ -1,0 +1,162 @@
+"""Query limits: a request that asks for too much is refused with 400 and a clear GraphQL
+error before anything touches the database, not even the token lookup (limits run before
+authentication). Queries exactly at the limits pass.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from readapi.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS
+from readapi.pagination import MAX_PAGE
+from tests.readapi.books import data, show, sql_queries
+
+pytestmark = pytest.mark.django_db
+
+
+def introspection(depth: int) -> str:
+    """A valid query whose deepest field is at ``depth`` (``__schema`` is level 1)."""
+    opened = "__schema { types { fields { type { " + "ofType { " * (depth - 5)
+    return "{ " + opened + "name" + " }" * (depth - 1) + " }"
+
+
+def aliases(count: int) -> str:
+    return "{ " + " ".join(f"a{i}: invoices {{ totalCount }}" for i in range(count)) + " }"
+
+
+def fields(count: int) -> str:
+    """``invoices``, ``edges``, ``node`` and ``count - 3`` leaves: ``count`` fields."""
+    return "{ invoices { edges { node { " + "id " * (count - 3) + "} } } }"
+
+
+TOO_MUCH = {
+    "too deep": ({"query": introspection(MAX_DEPTH + 1)}, "QUERY_TOO_DEEP"),
+    "far too deep": ({"query": introspection(40)}, "QUERY_TOO_DEEP"),
+    "too deep through fragments": ({"query": """
+        { ...T }
+        fragment T on Query { __schema { types { ...F } } }
+        fragment F on __Type { fields { type { ofType { ofType { ofType { ofType { ofType {
+          ofType { name } } } } } } } } }"""}, "QUERY_TOO_DEEP"),
+    "100 aliases": ({"query": aliases(100)}, "TOO_MANY_ALIASES"),
+    "aliases through a fragment used twice": ({"query": """
+        { ...F ...F }
+        fragment F on Query { """ + " ".join(f"a{i}: invoices {{ totalCount }}"
+                                             for i in range(10)) + " }"}, "TOO_MANY_ALIASES"),
+    "too many fields": ({"query": fields(MAX_FIELDS + 1)}, "QUERY_TOO_COMPLEX"),
+    "first: 1000 inline": ({"query": "{ invoices(first: 1000) { totalCount } }"},
+                           "PAGE_TOO_LARGE"),
+    "first: 101 inline": ({"query": "{ invoices(first: 101) { totalCount } }"},
+                          "PAGE_TOO_LARGE"),
+    "first: -1 inline": ({"query": "{ invoices(first: -1) { totalCount } }"},
+                         "PAGE_TOO_LARGE"),
+    "first: $n = 1000": ({"query": "query($n: Int) { invoices(first: $n) { totalCount } }",
+                          "variables": {"n": 1000}}, "PAGE_TOO_LARGE"),
+    "first: $n = 1000.0": ({"query": "query($n: Int) { invoices(first: $n) { totalCount } }",
+                            "variables": {"n": 1000.0}}, "PAGE_TOO_LARGE"),
+    "first: $n, variables as a JSON string": ({
+        "query": "query($n: Int) { invoices(first: $n) { totalCount } }",
+        "variables": json.dumps({"n": 1000})}, "PAGE_TOO_LARGE"),
+    "first: $n with a default of 1000": ({
+        "query": "query($n: Int = 1000) { invoices(first: $n) { totalCount } }"},
+        "PAGE_TOO_LARGE"),
+    "first: $n = 1000 on clients": ({
+        "query": "query($n: Int) { clients(first: $n) { totalCount } }",
+        "variables": {"n": 1000}}, "PAGE_TOO_LARGE"),
+    "nested first: 1000": ({
+        "query": "{ clients { edges { node { invoices(first: 1000) { totalCount } } } } }"},
+        "PAGE_TOO_LARGE"),
+    "nested first: $n = 1000": ({
+        "query": "query($n: Int!) { clients { edges { node { invoices(first: $n) "
+                 "{ totalCount } } } } }", "variables": {"n": 1000}}, "PAGE_TOO_LARGE"),
+}
+
+
+def send(client, body) -> object:
+    return client.post("/graphql/", data=json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize("case", list(TOO_MUCH))
+def test_too_much_is_refused_before_the_database(store, as_user, case):
+    body, code = TOO_MUCH[case]
+    for client in (as_user("owner"), APIClient()):  # with a token, and anonymous
+        with sql_queries() as captured:
+            response = send(client, body)
+        assert response.status_code == 400, (response.status_code, response.content)
+        answer = response.json()
+        assert "data" not in answer
+        assert code in {e["extensions"]["code"] for e in answer["errors"]}, answer
+        assert all(e["message"] for e in answer["errors"])
+        assert len(captured) == 0, show(captured)
+
+
+def test_too_much_in_a_get_request_is_refused_before_the_database(store, as_user):
+    client = as_user("owner")
+    with sql_queries() as captured:
+        response = client.get("/graphql/", {
+            "query": "query($n: Int) { invoices(first: $n) { totalCount } }",
+            "variables": json.dumps({"n": 1000})}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAGE_TOO_LARGE"
+    assert len(captured) == 0, show(captured)
+
+
+def test_batched_body_is_refused_before_the_database(store, as_user):
+    for client in (as_user("owner"), APIClient()):
+        with sql_queries() as captured:
+            response = client.post("/graphql/", data=json.dumps([
+                {"query": "{ invoices { totalCount } }"},
+                {"query": "{ clients { totalCount } }"}]), content_type="application/json")
+        assert response.status_code == 400
+        answer = response.json()
+        assert "data" not in answer
+        assert [e["extensions"]["code"] for e in answer["errors"]] == ["BATCH_NOT_ALLOWED"]
+        assert "batch" in answer["errors"][0]["message"].lower()
+        assert len(captured) == 0, show(captured)
+
+
+def test_messages_name_the_limit(store, as_user):
+    client = as_user("owner")
+    for body, words in (
+        ({"query": introspection(MAX_DEPTH + 1)}, [str(MAX_DEPTH), "deep"]),
+        ({"query": aliases(100)}, [str(MAX_ALIASES), "alias"]),
+        ({"query": "{ invoices(first: 1000) { totalCount } }"}, [str(MAX_PAGE), "1000"]),
+    ):
+        message = send(client, body).json()["errors"][0]["message"]
+        assert all(word in message for word in words), message
+
+
+def test_queries_at_the_limits_pass(store, as_user):
+    client = as_user("owner")
+    assert data(client, introspection(MAX_DEPTH))["__schema"]["types"]
+    got = data(client, aliases(MAX_ALIASES))
+    assert len(got) == MAX_ALIASES and all(v == {"totalCount": 0} for v in got.values())
+    assert data(client, fields(MAX_FIELDS)) == {"invoices": {"edges": []}}
+    assert data(client, f"{{ invoices(first: {MAX_PAGE}) {{ totalCount }} }}")
+    assert data(client, "query($n: Int) { invoices(first: $n) { totalCount } "
+                        "clients(first: $n) { edges { node { invoices(first: $n) "
+                        "{ totalCount } } } } }", {"n": MAX_PAGE})
+    assert data(client, "{ invoices(first: 0) { totalCount } }")
+    assert data(client, "query($n: Int = 100) { invoices(first: $n) { totalCount } }")
+    # A variable sent overrides its default, also with null (the default page size).
+    assert data(client, "query($n: Int = 1000) { invoices(first: $n) { totalCount } }",
+                {"n": 50})
+    assert data(client, "query($n: Int = 1000) { invoices(first: $n) { totalCount } }",
+                {"n": None})
+
+
+def test_limits_come_before_authentication(store):
+    """An anonymous caller asking too much hears about the limit, not about credentials."""
+    response = send(APIClient(), {"query": aliases(100)})
+    assert response.status_code == 400
+    anonymous = send(APIClient(), {"query": aliases(MAX_ALIASES)})
+    assert anonymous.status_code == 401
+
+
+def test_fragment_cycles_do_not_hang_the_limits(store, as_user):
+    response = send(as_user("owner"), {"query": """
+        { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"""})
+    assert response.status_code == 400
+    assert response.json()["errors"]
