@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -155,6 +155,11 @@ class UserListCreateApi(NexusApiView):
                 raise serializers.ValidationError("A user with that username already exists.")
             return value
 
+        def validate_email(self, value: str) -> str:
+            if User.objects.filter(email__iexact=value).exists():
+                raise serializers.ValidationError("A user with that email address already exists.")
+            return value
+
     @swagger_auto_schema(responses={200: UserOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
         users = User.objects.order_by("username")
@@ -173,7 +178,13 @@ class UserListCreateApi(NexusApiView):
         except Exception as error:  # django.core.exceptions.ValidationError
             raise serializers.ValidationError({"password": list(error.messages)}) from None
         user.set_password(password)
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {"username": ["A user with that username or email address already exists."]}
+            ) from None
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"/api/v1/users/{user.id}/"})
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 
 from events.values import Actor, Role
 
@@ -54,6 +55,13 @@ class User(AbstractUser):
 
     class Meta:
         indexes = [models.Index(fields=["email"])]
+        # Case-insensitive uniqueness in the database, so that two registrations racing with
+        # "Ann" and "ann", or with the same address, cannot both succeed.
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""),
+                                    name="accounts_user_email_ci_unique"),
+        ]
 
     @property
     def effective_role(self) -> Role:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,10 +32,10 @@ def user_register(*, username: str, email: str, password: str) -> User:
         with transaction.atomic():
             user = User.objects.create_user(username=username, email=email, password=password,
                                             role=Role.USER.value, is_active=False)
-    except IntegrityError:  # a concurrent registration took the username since the check
-        raise ValidationError(
-            {"username": ["A user with that username already exists."]}
-        ) from None
+    except IntegrityError:  # a concurrent registration took the name or address since the check
+        raise ValidationError({
+            "username": ["A user with that username or email address already exists."]
+        }) from None
     transaction.on_commit(lambda: queue_account_email("activation", str(user.pk)))
     return user
 
@@ -52,12 +53,19 @@ def user_activate(*, uid: str, token: str) -> User | None:
     return user
 
 
+RESET_EMAIL_COOLDOWN_SECONDS = 120
+
+
 def password_reset_request(*, email: str) -> None:
     """Queue the reset email; the same work whether or not the address is known.
 
-    The lookup happens in the task, so the answer takes the same time either way.
+    The lookup happens in the task, so the answer takes the same time either way. One email
+    per address per cooldown: the form is not throttled, so this keeps it from being used to
+    flood someone's mailbox.
     """
-    queue_account_email("password_reset", email)
+    if cache.add(f"password-reset:{email.strip().lower()}", 1,
+                 timeout=RESET_EMAIL_COOLDOWN_SECONDS):
+        queue_account_email("password_reset", email)
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:

@@ -53,8 +53,11 @@ def celery_outbox_fixture(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
     Nothing is left in a real broker for some later worker to pick up; the test runs the
     queued tasks itself with :meth:`CeleryOutbox.run_account_emails`.
     """
+    from django.core.cache import cache
+
     from nexus.celery import app
 
+    cache.clear()  # reset emails are limited per address and cooldown, kept in the cache
     outbox = CeleryOutbox()
     settings.NEXUS_PROJECTION_MODE = "celery"
     monkeypatch.setattr(app, "send_task",

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -76,7 +77,12 @@ def confirm(uid: str, token: str, new_password: str = NEW_PASSWORD) -> Any:
 
 def test_known_and_unknown_addresses_get_the_same_answer_and_work(
         dora: User, celery_outbox: Any, smtp: Any) -> None:
-    """202, the same body, the same SQL (none: the lookup is the worker's), one task each."""
+    """202, the same body, the same SQL (none: the lookup is the worker's).
+
+    One email per address per cooldown: the repeat in capitals queues nothing, yet answers
+    exactly the same.
+    """
+    cache.clear()
     client = Client()
     answers, queries = [], []
     for email in ("dora@example.com", "nobody@example.com", "DORA@example.com"):
@@ -91,11 +97,11 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_work(
     assert queries[0] == queries[1] == queries[2]
     assert celery_outbox.account_emails() == [
         {"kind": "password_reset", "argument": email}
-        for email in ("dora@example.com", "nobody@example.com", "DORA@example.com")]
+        for email in ("dora@example.com", "nobody@example.com")]
     assert smtp.messages == []
 
     celery_outbox.run_account_emails()
-    assert [m.rcpt_tos for m in smtp.messages] == [("dora@example.com",)] * 2  # case-insensitive
+    assert [m.rcpt_tos for m in smtp.messages] == [("dora@example.com",)]
 
 
 def test_reset_changes_the_password_once(dora: User, celery_outbox: Any, smtp: Any) -> None:
