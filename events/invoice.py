@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from events.calculations import InvoiceTotals, calculate
 from events.errors import EmptyInvoice, InvalidTransition, InvalidValue, LineNotFound, Overpayment
-from events.money import exact_arithmetic, minor_units
+from events.money import exact_arithmetic, minor_units, round_money
 from events.values import Actor, LineItem, Payment, Status
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
@@ -367,17 +367,24 @@ class Invoice(Aggregate):
             unit=unit,
         )
 
-    def change_line(self, *, actor: Actor, at: datetime, line_id: UUID, **changes: Any) -> None:
-        """Give a line new values; fields not named keep theirs."""
+    def change_line(self, *, actor: Actor, at: datetime, line_id: UUID, **changes: Any) -> bool:
+        """Give a line new values; fields not named keep theirs.
+
+        Returns ``False`` (and records nothing) when no value would change, like
+        :meth:`change_details`.
+        """
         self._require(EDITABLE, "change a line of")
+        unknown = set(changes) - set(LINE_FIELDS)
+        if unknown:
+            raise InvalidValue(sorted(unknown)[0], "Lines have no such field.")
         current = self.lines[self.line_index(line_id)]
-        fields = {
-            name: changes.get(name, getattr(current, name))
-            for name in LINE_FIELDS
-        }
+        fields = {name: changes.get(name, getattr(current, name)) for name in LINE_FIELDS}
+        if all(fields[name] == getattr(current, name) for name in LINE_FIELDS):
+            return False
         self.trigger_event(
             self.LineItemChanged, timestamp=at, actor=actor, line_id=line_id, **fields
         )
+        return True
 
     def remove_line(self, *, actor: Actor, at: datetime, line_id: UUID) -> None:
         """Take a line off."""
@@ -482,11 +489,12 @@ class Invoice(Aggregate):
         self._require(PAYABLE, "record a payment on")
         if amount <= 0:
             raise InvalidValue("amount", "The amount must be greater than zero.")
-        if -amount.as_tuple().exponent > minor_units(self.currency):  # type: ignore[operator]
+        if amount != round_money(amount, self.currency):
             raise InvalidValue(
                 "amount",
                 f"{self.currency} amounts have at most {minor_units(self.currency)} places.",
             )
+        amount = round_money(amount, self.currency)  # "100.00" yen is recorded as 100
         if paid_on > at.date():
             raise InvalidValue("paid_on", "A payment cannot be dated in the future.")
         if amount > self.balance_due:
