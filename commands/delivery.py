@@ -18,6 +18,7 @@ from commands.caller import Caller
 from commands.store import get_application
 from events.money import format_money
 from events.values import Role
+from nexus.dispatch import after_command
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +62,15 @@ def send_invoice_email(*, invoice_id: UUID, delivery_id: UUID) -> bool:
 
 
 def record_outcome(*, invoice_id: UUID, delivery_id: UUID, error: str | None = None) -> None:
-    """Store ``InvoiceSent`` (no error) or ``InvoiceDeliveryFailed``."""
-    handlers.invoice_record_delivery(invoice_id=invoice_id, delivery_id=delivery_id,
-                                     caller=MAILER, error=error)
+    """Store ``InvoiceSent`` (no error) or ``InvoiceDeliveryFailed``, and project it.
+
+    The outcome is an event of its own, stored after the send command answered: without a
+    hint it would reach the read tables only at the next periodic catch-up (or, embedded,
+    at the next command).
+    """
+    result = handlers.invoice_record_delivery(invoice_id=invoice_id, delivery_id=delivery_id,
+                                              caller=MAILER, error=error)
+    after_command(result.position)
 
 
 def deliver(*, invoice_id: UUID, delivery_id: UUID) -> None:

@@ -67,8 +67,6 @@ def queue_delivery(*, invoice_id: UUID, delivery_id: UUID) -> None:
     """Email the invoice: a Celery task with retries, or right now when running embedded."""
     if settings.NEXUS_PROJECTION_MODE == "inline":
         import_string("commands.delivery.deliver")(invoice_id=invoice_id, delivery_id=delivery_id)
-        # The outcome is a new event, and the embedded mode has no periodic catch-up.
-        after_command(0)
         return
     _send(DELIVERY_TASK, invoice_id=str(invoice_id), delivery_id=str(delivery_id))
 
