@@ -91,7 +91,8 @@ def _apply_one_by_one(
     return decoded, None
 
 
-def _locked_tracking(name: str) -> ProjectionTracking:
+def locked_tracking(name: str) -> ProjectionTracking:
+    """The projection's tracking row, locked until the caller's transaction ends."""
     ProjectionTracking.objects.get_or_create(name=name)
     return ProjectionTracking.objects.select_for_update().get(name=name)
 
@@ -102,7 +103,7 @@ def run_batch(*, name: str = MAIN, tables: ReadTables = LIVE,
     app = get_application()
     failure: EventFailed | None = None
     with transaction.atomic():
-        tracking = _locked_tracking(name)
+        tracking = locked_tracking(name)
         decoded = read_events(app, tracking.position, batch_size)
         if not decoded:
             return CatchUpResult(0, tracking.position, tracking.error_message or None)

@@ -16,7 +16,7 @@ from uuid import uuid4
 from django.db import connection, transaction
 
 from events.application import get_application
-from projections.projector import MAIN, _locked_tracking, apply_events, read_events
+from projections.projector import MAIN, apply_events, locked_tracking, read_events
 from projections.tables import LIVE, ReadTables, shadow_tables
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def rebuild(*, batch_size: int = REBUILD_BATCH, report: Report | None = None) ->
     try:
         position = project_all(shadow, batch_size=batch_size, report=report)
         with transaction.atomic():
-            tracking = _locked_tracking(MAIN)  # holds off live projectors until the swap
+            tracking = locked_tracking(MAIN)  # holds off live projectors until the swap
             position = project_all(shadow, after=position, batch_size=batch_size)
             _swap(shadow)
             tracking.position = position
@@ -165,7 +165,7 @@ def verify(*, batch_size: int = REBUILD_BATCH) -> Verification:
     create_tables(shadow)
     try:
         with transaction.atomic():
-            tracking = _locked_tracking(MAIN)  # the live tables hold still while we compare
+            tracking = locked_tracking(MAIN)  # the live tables hold still while we compare
             position = project_all(shadow, batch_size=batch_size, after=0)
             if tracking.position < position:
                 # Compare like with like: the live tables are behind the store by design.

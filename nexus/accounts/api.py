@@ -175,7 +175,7 @@ class UserListCreateApi(NexusApiView):
         user = User(team=team, is_active=True, **values)
         try:
             password_validation.validate_password(password, user)
-        except Exception as error:  # django.core.exceptions.ValidationError
+        except DjangoValidationError as error:
             raise serializers.ValidationError({"password": list(error.messages)}) from None
         user.set_password(password)
         try:
