@@ -1,4 +1,4 @@
-"""JSON parsing that keeps numbers exact."""
+"""JSON parsing that keeps numbers exact and refuses what no view could handle."""
 
 from __future__ import annotations
 
@@ -21,11 +21,44 @@ class DecimalJSONParser(JSONParser):
               parser_context: dict[str, Any] | None = None) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(stream.read().decode(encoding), parse_float=Decimal,
+            data = json.loads(stream.read().decode(encoding), parse_float=Decimal,
                               parse_constant=_refuse_constant)
+            _check_structure(data)
         except (ValueError, UnicodeDecodeError) as error:
             raise ParseError(f"JSON parse error - {error}") from None
+        except RecursionError:  # "[[[[..." deeper than the interpreter's stack
+            raise ParseError("JSON parse error - nested too deeply.") from None
+        return data
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
+
+
+MAX_DEPTH = 32
+
+
+def _check_structure(data: Any) -> None:
+    """Refuse what parses but cannot be handled: deep nesting and lone surrogates.
+
+    ``"\\ud800"`` is a valid JSON escape but not text: it cannot be encoded as UTF-8, so
+    even the error message naming it could not be rendered. Deeply nested values would
+    overflow the stack of whatever walks them (``repr`` in an error message, the
+    idempotency fingerprint). Walks iteratively; raises ``ValueError``.
+    """
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("a string holds a lone surrogate, which is not text") from None
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+            if isinstance(value, dict):
+                pending.extend((key, depth) for key in value)
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)

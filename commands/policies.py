@@ -38,7 +38,9 @@ class InvoiceIsVisible(BasePermission):
 
     def has_object_permission(self, request: Any, view: Any, invoice: Invoice) -> bool:
         if not can_see(caller_of(request), invoice):
-            raise NotFound("Invoice not found.")
+            # Worded as for a missing invoice (events.errors.InvoiceNotFound), so that the
+            # answer does not tell an invisible invoice from one that does not exist.
+            raise NotFound(f"Invoice {invoice.id} not found.")
         return True
 
 

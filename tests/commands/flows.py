@@ -7,6 +7,7 @@ answer, so a broken step fails where it happens and not later in the test.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -30,16 +31,14 @@ APPROVER = {
     "admin": "second_admin",
 }
 
-STATES = ["draft", "submitted", "approved", "rejected", "sent", "partially_paid", "paid", "void"]
-
-
 class Api:
     """Authenticated API clients by role name, plus builders of clients and invoices."""
 
     def __init__(self, people: Any, store: Any) -> None:
         self.people = people
         self.store = store
-        self._clients: dict[str, APIClient] = {}
+        self._client = APIClient()
+        self._tokens: dict[str, str] = {}
         self._client_id: str | None = None
 
     # --- who is calling ----------------------------------------------------------------------
@@ -56,16 +55,20 @@ class Api:
         return getattr(self.people, who)
 
     def as_(self, who: str) -> APIClient:
-        """An API client for ``who`` (``anonymous``: no credentials); one token per person."""
+        """The API client, now authenticating as ``who`` (``anonymous``: no credentials).
+
+        One client (so Django's handler and middleware load once per test) and one token
+        per person; each call switches the ``Authorization`` header.
+        """
         if who == "anonymous":
-            return APIClient()
-        if who not in self._clients:
+            self._client.credentials()
+            return self._client
+        if who not in self._tokens:
             from nexus.accounts.models import AccessToken
 
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.issue(self.user(who))}")
-            self._clients[who] = client
-        return self._clients[who]
+            self._tokens[who] = AccessToken.issue(self.user(who))
+        self._client.credentials(HTTP_AUTHORIZATION=f"Bearer {self._tokens[who]}")
+        return self._client
 
     def call(self, who: str, method: str, url: str, body: Any = None, **headers: Any) -> Any:
         """One request with a JSON body (``None``: no body)."""
@@ -119,7 +122,8 @@ class Api:
         return self.ok(self.post(who, f"/api/v1/invoices/{invoice_id}/{action}/", body), status)
 
     def pay(self, invoice_id: str, amount: str, who: str = "owner",
-            paid_on: str = "2026-01-02", status: int = 201) -> dict[str, Any]:
+            paid_on: str | None = None, status: int = 201) -> dict[str, Any]:
+        paid_on = paid_on or datetime.now(timezone.utc).date().isoformat()
         body = {"amount": amount, "paid_on": paid_on, "method": "bank_transfer"}
         return self.act(invoice_id, "payments", who, body, status)
 
@@ -131,8 +135,8 @@ class Api:
                 currency: str = "EUR") -> tuple[str, str]:
         """A fresh invoice of ``owner`` in ``state``; returns its id and its one line's id."""
         approver = APPROVER[owner]
-        invoice_id = self.create(owner, currency)["id"]
-        line_id = self.add_line(invoice_id, owner)
+        invoice_id = self.create(owner, currency, lines=[LINE])["id"]
+        line_id = str(self.store.get_invoice(UUID(invoice_id)).lines[0].line_id)
         if state == "draft":
             return invoice_id, line_id
         if state == "void":

@@ -50,7 +50,7 @@ def test_invoice_goes_from_draft_to_paid(store, as_user, client_id, mailoutbox) 
     if sent.json()["status"] == "approved":  # queued for a worker: deliver it here
         delivery.deliver(invoice_id=UUID(invoice_id), delivery_id=UUID(sent.json()["delivery_id"]))
     assert mailoutbox[-1].to == ["billing@acme.example"]
-    assert store.get_invoice(invoice_id).status.value == "sent"
+    assert store.get_invoice(UUID(invoice_id)).status.value == "sent"
 
     partial = owner.post(f"/api/v1/invoices/{invoice_id}/payments/",
                          {"amount": "40.00", "paid_on": "2026-01-02", "method": "card"},
@@ -62,4 +62,4 @@ def test_invoice_goes_from_draft_to_paid(store, as_user, client_id, mailoutbox) 
                       {"amount": "7.58", "paid_on": "2026-01-03", "method": "bank_transfer"},
                       format="json")
     assert paid.json()["status"] == "paid"
-    assert store.get_invoice(invoice_id).balance_due == 0
+    assert store.get_invoice(UUID(invoice_id)).balance_due == 0
