@@ -1,6 +1,8 @@
 """Write-side benchmark: how fast does Nexus append events, next to raw PostgreSQL inserts?
 
-``python -m bench`` (from the project root, in the venv). It uses ``DATABASE_URL`` (default
+``python -m bench`` (from the project root, in the venv) runs this benchmark, then the
+read-side one (:mod:`bench.read_side`) in a child process; ``python -m bench write`` or
+``python -m bench read`` runs only one. This one uses ``DATABASE_URL`` (default
 ``postgres://postgres@127.0.0.1:5432/nexus_bench``), creates that database if it is missing and
 empties the event store before measuring, so the figures never depend on earlier runs.
 
@@ -207,5 +209,26 @@ def main() -> None:
     app.close()
 
 
+def run(argv: list[str]) -> int:
+    """``python -m bench [write|read] [options]``: both benchmarks when none is named.
+
+    The read side runs in a process of its own: Django reads its settings once per process,
+    and that benchmark needs its own database, projection mode and cache.
+    """
+    which, options = (argv[0], argv[1:]) if argv[:1] in (["write"], ["read"]) else ("", argv)
+    if which == "read":
+        from bench.read_side import main as read_side
+
+        read_side(options)
+        return 0
+    environment = dict(os.environ)  # as given, before main() points DATABASE_URL at nexus_bench
+    main()
+    if which == "write":
+        return 0
+    print(flush=True)
+    return subprocess.run([sys.executable, "-m", "bench", "read", *options],
+                          env=environment, check=False).returncode
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(sys.argv[1:]))

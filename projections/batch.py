@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.db.models import Count, Min, Sum
+
 from events.calculations import InvoiceTotals, calculate
 from events.values import Status
 from projections.tables import ReadTables
@@ -46,7 +48,8 @@ class Batch:
     invoices: dict[UUID, InvoiceState] = field(default_factory=dict)
     clients: dict[UUID, Any] = field(default_factory=dict)
     new_clients: set[UUID] = field(default_factory=set)
-    dirty_clients: set[UUID] = field(default_factory=set)
+    changed_clients: set[UUID] = field(default_factory=set)  # details changed
+    dirty_clients: set[UUID] = field(default_factory=set)  # figures to recompute
     renamed_clients: set[UUID] = field(default_factory=set)
     payments: list[Any] = field(default_factory=list)
     activities: list[Any] = field(default_factory=list)
@@ -132,8 +135,7 @@ class Batch:
         new = [self.clients[i] for i in self.new_clients]
         if new:
             t.client.objects.bulk_create(new)
-        changed = [self.clients[i] for i in self.dirty_clients - self.new_clients
-                   if i in self.clients]
+        changed = [self.clients[i] for i in self.changed_clients - self.new_clients]
         if changed:
             t.client.objects.bulk_update(
                 changed, ["name", "email", "address", "tax_id", "default_currency", "version"])
@@ -182,67 +184,82 @@ class Batch:
 
         Totals are in the client's summary currency: its default currency, else the currency
         of its first invoice. Invoices in other currencies are counted but not summed, since
-        adding yen to euros means nothing.
+        adding yen to euros means nothing. One grouped query, so the database does the sums.
         """
         t = self.tables
         if not self.dirty_clients:
             return
-        figures: dict[UUID, dict[str, Any]] = {}
+        groups: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
         rows = (t.invoice.objects.filter(client_id__in=self.dirty_clients)
-                .order_by("created_at", "id")
-                .values_list("client_id", "currency", "status", "total", "balance_due"))
-        for client_id, currency, status, total, balance in rows:
-            entry = figures.setdefault(client_id, {"count": 0, "currency": None,
-                                                   "invoiced": Decimal(0), "due": Decimal(0)})
-            entry["count"] += 1
-            client = self.clients.get(client_id)
-            summary = (client.default_currency if client is not None else None)
-            entry["currency"] = entry["currency"] or summary or currency
-            if status in ISSUED and currency == entry["currency"]:
-                entry["invoiced"] += total
-                entry["due"] += balance
+                .values("client_id", "currency", "status")
+                .annotate(count=Count("id"), total=Sum("total"), due=Sum("balance_due"),
+                          first=Min("created_at")))
+        for row in rows:
+            groups[row["client_id"]].append(row)
+        missing = [i for i in self.dirty_clients if i not in self.clients]
+        for client in t.client.objects.filter(id__in=missing):
+            self.clients[client.id] = client
         changed = []
         for client_id in self.dirty_clients:
-            client = self.clients.get(client_id) or t.client.objects.filter(id=client_id).first()
+            client = self.clients.get(client_id)
             if client is None:
                 continue
-            entry = figures.get(client_id, {"count": 0, "currency": client.default_currency,
-                                            "invoiced": Decimal(0), "due": Decimal(0)})
-            client.invoice_count = entry["count"]
-            client.summary_currency = entry["currency"]
-            client.total_invoiced = entry["invoiced"]
-            client.balance_due = entry["due"]
+            entries = groups.get(client_id, [])
+            currency = client.default_currency
+            if currency is None and entries:
+                currency = min(entries, key=lambda e: (e["first"], e["currency"]))["currency"]
+            issued = [e for e in entries if e["status"] in ISSUED and e["currency"] == currency]
+            client.invoice_count = sum(e["count"] for e in entries)
+            client.summary_currency = currency
+            client.total_invoiced = sum((e["total"] for e in issued), Decimal(0))
+            client.balance_due = sum((e["due"] for e in issued), Decimal(0))
             changed.append(client)
         t.client.objects.bulk_update(
             changed, ["invoice_count", "summary_currency", "total_invoiced", "balance_due"])
 
     def _flush_status_counts(self) -> None:
+        """Apply the batch's count deltas: one read, then bulk writes.
+
+        No row is kept for a zero count, however the events were batched: a rebuild nets +1
+        and -1 inside one batch and never creates the row.
+        """
         model = self.tables.status_count
-        for (owner_id, team_id, status), delta in self.status_counts.items():
-            if delta == 0:
-                continue
-            row = model.objects.filter(owner_id=owner_id, team_id=team_id, status=status).first()
+        deltas = {key: delta for key, delta in self.status_counts.items() if delta}
+        if not deltas:
+            return
+        existing = {(row.owner_id, row.team_id, row.status): row for row in
+                    model.objects.filter(owner_id__in={key[0] for key in deltas})}
+        create, update, delete = [], [], []
+        for (owner_id, team_id, status), delta in deltas.items():
+            row = existing.get((owner_id, team_id, status))
             if row is None:
-                model.objects.create(owner_id=owner_id, team_id=team_id, status=status,
-                                     count=delta)
-            else:
-                row.count += delta
-                if row.count:
-                    row.save(update_fields=["count"])
-                else:
-                    # No row for a zero count, however the events were batched: a rebuild
-                    # nets +1 and -1 inside one batch and never creates the row.
-                    row.delete()
+                create.append(model(owner_id=owner_id, team_id=team_id, status=status,
+                                    count=delta))
+                continue
+            row.count += delta
+            (update if row.count else delete).append(row)
+        model.objects.bulk_create(create)
+        model.objects.bulk_update(update, ["count"])
+        model.objects.filter(pk__in=[row.pk for row in delete]).delete()
 
     def _flush_revenue(self) -> None:
+        """Add the batch's revenue to the month rows: one read, then bulk writes."""
         model = self.tables.revenue
-        for (owner_id, team_id, currency, year, month), (invoiced, paid) in self.revenue.items():
-            row = model.objects.filter(owner_id=owner_id, team_id=team_id, currency=currency,
-                                       year=year, month=month).first()
+        if not self.revenue:
+            return
+        existing = {(r.owner_id, r.team_id, r.currency, r.year, r.month): r for r in
+                    model.objects.filter(owner_id__in={key[0] for key in self.revenue},
+                                         year__in={key[3] for key in self.revenue})}
+        create, update = [], []
+        for key, (invoiced, paid) in self.revenue.items():
+            row = existing.get(key)
             if row is None:
-                model.objects.create(owner_id=owner_id, team_id=team_id, currency=currency,
-                                     year=year, month=month, invoiced=invoiced, paid=paid)
+                owner_id, team_id, currency, year, month = key
+                create.append(model(owner_id=owner_id, team_id=team_id, currency=currency,
+                                    year=year, month=month, invoiced=invoiced, paid=paid))
             else:
                 row.invoiced += invoiced
                 row.paid += paid
-                row.save(update_fields=["invoiced", "paid"])
+                update.append(row)
+        model.objects.bulk_create(create)
+        model.objects.bulk_update(update, ["invoiced", "paid"])

@@ -69,6 +69,7 @@ def client_changed(batch: Batch, position: int, event: Client.ClientChanged) -> 
     for name, value in event.changes.items():
         setattr(client, name, value)
     client.version = event.originator_version
+    batch.changed_clients.add(client.id)
     batch.dirty_clients.add(client.id)
     if "name" in event.changes or "email" in event.changes:
         batch.renamed_clients.add(client.id)

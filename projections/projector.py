@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 
@@ -28,7 +29,8 @@ from projections.tables import LIVE, ReadTables
 logger = logging.getLogger(__name__)
 
 MAIN = "main"
-BATCH_SIZE = 500
+# Hundreds of events per transaction; larger batches amortise the per-batch writes.
+BATCH_SIZE = 2000
 
 
 class UnknownEvent(Exception):
@@ -60,6 +62,9 @@ def apply_events(tables: ReadTables, decoded: Sequence[tuple[int, str, Any]]) ->
     batch = Batch(tables)
     invoice_ids = {event.originator_id for _, topic, event in decoded if ":Invoice." in topic}
     client_ids = {event.originator_id for _, topic, event in decoded if ":Client." in topic}
+    # New invoices copy their client's name and email: load those clients up front too.
+    client_ids |= {event.client_id for _, _, event in decoded
+                   if isinstance(getattr(event, "client_id", None), UUID)}
     batch.prefetch(invoice_ids, client_ids)
     for index, (position, topic, event) in enumerate(decoded):
         handler = HANDLERS.get(type(event))

@@ -39,6 +39,9 @@ def invoice_event_positions(history: Any) -> list[int]:
     return [position for position, topic in event_positions(history.app) if ":Invoice." in topic]
 
 
+SMALL_BATCH = 500
+
+
 def event_to_fail(history: Any, topic_part: str, batch_size: int) -> tuple[int, int]:
     """An event of that type past the middle of the store, with a few dozen events before it
     in its batch (those must be committed, one by one).
@@ -120,7 +123,9 @@ def test_a_batch_is_never_applied_twice(db: None, history: Any) -> None:
 
 def test_a_failing_event_stops_the_projection_just_before_it(
         db: None, history: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    failing, before_it = event_to_fail(history, "PaymentRecorded", projector.BATCH_SIZE)
+    # Batches of 500, so that the ~2,000-event history spans several and the culprit sits
+    # inside one, behind events that must still be committed.
+    failing, before_it = event_to_fail(history, "PaymentRecorded", SMALL_BATCH)
     original = HANDLERS[Invoice.PaymentRecorded]
 
     def faulty(batch: Any, position: int, event: Any) -> None:
@@ -130,7 +135,7 @@ def test_a_failing_event_stops_the_projection_just_before_it(
 
     monkeypatch.setitem(HANDLERS, Invoice.PaymentRecorded, faulty)
 
-    result = catch_up()
+    result = catch_up(batch_size=SMALL_BATCH)
 
     assert result.position == before_it
     assert result.error == f"RuntimeError: injected fault at {failing}"
@@ -145,12 +150,12 @@ def test_a_failing_event_stops_the_projection_just_before_it(
     assert_same_tables(partial, expected_tables(stop=before_it))
 
     # Every later run retries the same event; nothing is skipped.
-    retried = catch_up()
+    retried = catch_up(batch_size=SMALL_BATCH)
     assert (retried.applied, retried.position, retried.error) == (0, before_it, result.error)
     assert_same_tables(snapshot(), partial)
 
     monkeypatch.setitem(HANDLERS, Invoice.PaymentRecorded, original)
-    healed = catch_up()
+    healed = catch_up(batch_size=SMALL_BATCH)
 
     assert (healed.position, healed.error) == (history.position, None)
     assert tracking_state() == [(MAIN, history.position, None, "", "")]
