@@ -28,9 +28,15 @@ Report = Callable[[str], None]
 def create_tables(tables: ReadTables) -> None:
     """(Re)create empty shadow tables."""
     drop_tables(tables)
-    with connection.schema_editor() as editor:
-        for model in tables.models():
-            editor.create_model(model)
+    # The SQL is collected, then run on a plain cursor: SQLite's schema editor refuses to
+    # open inside a transaction, and these tables have no foreign keys to protect.
+    editor = connection.schema_editor(collect_sql=True)
+    editor.deferred_sql = []  # what __enter__ would set up
+    for model in tables.models():
+        editor.create_model(model)
+    with connection.cursor() as cursor:
+        for statement in [*editor.collected_sql, *map(str, editor.deferred_sql)]:
+            cursor.execute(statement)
 
 
 def drop_tables(tables: ReadTables) -> None:
