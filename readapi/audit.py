@@ -116,7 +116,10 @@ class InvoiceStateApi(NexusApiView):
 
     @staticmethod
     def _parse_at(raw: str) -> datetime:
-        moment = parse_datetime(raw.replace(" ", "+"))  # a '+' in a query string arrives as ' '
+        try:
+            moment = parse_datetime(raw.replace(" ", "+"))  # a '+' in a query arrives as ' '
+        except ValueError:  # well formed but out of range: month 13, hour 25, offset +25:00
+            moment = None
         if moment is None:
             raise ValidationError({"at": ["An ISO 8601 timestamp is required."]})
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

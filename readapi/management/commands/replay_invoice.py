@@ -35,7 +35,7 @@ class Command(BaseCommand):
             current = app.get_invoice(invoice_id)
         except InvoiceNotFound:
             raise CommandError(f"No invoice {invoice_id}.") from None
-        last = options["version"] or current.version
+        last = current.version if options["version"] is None else options["version"]
         if not 1 <= last <= current.version:
             raise CommandError(f"--version must be between 1 and {current.version}.")
         invoice = None
