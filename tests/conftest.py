@@ -14,6 +14,14 @@ from commands.store import get_application, reset_application
 from events.application import NexusApplication
 from events.values import Role
 
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Tests make many users; PBKDF2's many rounds each would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = FAST_HASHER
+
 
 def truncate_event_store(app: NexusApplication) -> None:
     """Empty the event store's tables (they live outside Django's test transaction)."""

@@ -1,7 +1,7 @@
 """Helpers and fixtures shared by the account tests (imported explicitly, not a conftest).
 
 Fixtures are registered under the names in their ``name=``, so a test module imports them
-as ``from tests.accounts.support import fast_hashing_fixture  # noqa: F401``.
+as ``from tests.accounts.support import celery_outbox_fixture  # noqa: F401``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,6 @@ NEW_PASSWORD = "staple gun river 42"
 LOGIN_URL = "/api/v1/auth/login/"
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-@pytest.fixture(name="fast_hashing", autouse=True)
-def fast_hashing_fixture(settings: Any) -> None:
-    """PBKDF2's million rounds per user would dominate these tests; MD5 is enough here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

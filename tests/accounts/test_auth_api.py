@@ -16,12 +16,6 @@ ME_FIELDS = {"id", "username", "email", "role", "team_id", "managed_team_ids"}
 USER_FIELDS = {"id", "username", "email", "role", "team_id", "is_active"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """PBKDF2's million rounds per user would dominate these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(username: str, password: str) -> Any:
     return APIClient().post("/api/v1/auth/login/", {"username": username, "password": password},
                             format="json")

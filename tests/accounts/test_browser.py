@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings
+from django.conf import global_settings, settings
 from django.db import connection
 
 from nexus.accounts.models import User
@@ -124,6 +124,12 @@ def chromium(tmp_path: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(autouse=True)
+def production_password_hashing(settings: Any) -> None:
+    """The dev server in its own process checks passwords with the configured hashers."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
 
 
 def test_login_and_registration_pages_in_chromium(chromium: Any, dev_server: str) -> None:

@@ -17,7 +17,7 @@ from django.test import Client
 
 from nexus.accounts.models import User
 from tests.accounts.smtp import smtp_fixture  # noqa: F401
-from tests.accounts.support import PASSWORD, fast_hashing_fixture, path_of  # noqa: F401
+from tests.accounts.support import PASSWORD, path_of
 from workers import tasks
 
 PUBLIC_URL = "https://nexus.example.com"

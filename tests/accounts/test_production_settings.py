@@ -24,7 +24,7 @@ from django.test import Client, RequestFactory
 
 from nexus.accounts.models import Team, User
 from readapi.views import graphql_view
-from tests.accounts.support import PASSWORD, fast_hashing_fixture  # noqa: F401
+from tests.accounts.support import PASSWORD
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -24,7 +24,6 @@ from tests.accounts.support import (
     PASSWORD,
     api_login,
     celery_outbox_fixture,  # noqa: F401
-    fast_hashing_fixture,  # noqa: F401
     path_of,
     post_form,
 )

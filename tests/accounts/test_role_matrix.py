@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from nexus.accounts.models import AccessToken
 from projections.projector import catch_up
-from tests.accounts.support import celery_outbox_fixture, fast_hashing_fixture  # noqa: F401
+from tests.accounts.support import celery_outbox_fixture  # noqa: F401
 
 ROLES = ("admin", "manager", "other_manager", "owner", "colleague", "anonymous")
 

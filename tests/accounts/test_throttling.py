@@ -20,7 +20,7 @@ from django.test import Client
 
 from nexus.accounts.models import AccessToken, User
 from nexus.throttling import parse_rate
-from tests.accounts.support import LOGIN_URL, PASSWORD, fast_hashing_fixture  # noqa: F401
+from tests.accounts.support import LOGIN_URL, PASSWORD
 
 T = TypeVar("T")
 GRAPHQL_QUERY = {"query": "{ clients(first: 1) { totalCount } }"}

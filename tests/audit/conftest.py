@@ -11,12 +11,6 @@ from tests.audit.journey import Clock, Http, Journey, drive_journey
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """``people`` makes seven users: PBKDF2's many rounds each would dominate."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """Celery mode, as in production, with the broker replaced by a list.
 

@@ -10,12 +10,6 @@ from tests.commands.flows import Api
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The people fixture makes seven users: PBKDF2's million rounds each would dominate."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """Celery mode, as in production, with the broker replaced by a list.
 

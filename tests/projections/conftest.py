@@ -20,19 +20,12 @@ from django.test import override_settings
 
 import events.application as application_module
 from events.application import NexusApplication
-from tests.conftest import make_people
+from tests.conftest import FAST_HASHER, make_people
 from tests.projections.factories import History, generate_history
 from tests.projections.helpers import Snapshot, expected_tables
 
 HISTORY_EVENTS = 2000
 HISTORY_SEED = 20261124
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """``make_people`` creates seven users: PBKDF2's many rounds each would dominate."""
-    settings.PASSWORD_HASHERS = FAST_HASHER
 
 
 @contextmanager

@@ -8,12 +8,6 @@ from commands import handlers
 from tests.readapi.books import Books
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """``people`` makes seven users; the real hasher would spend seconds on each test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def books(store, people, monkeypatch) -> Books:
     """Builders on a fresh event store, with the command clock under the test's control."""

@@ -31,16 +31,9 @@ from django.test import override_settings
 import nexus.celery
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WORKER_START_SECONDS = 90.0
 WORKER_STOP_SECONDS = 30.0
 POLL_SECONDS = 0.05
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """``make_people`` creates seven users: PBKDF2's many rounds each would dominate."""
-    settings.PASSWORD_HASHERS = FAST_HASHER
 
 
 def private_redis_url() -> str:
