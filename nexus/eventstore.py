@@ -31,7 +31,7 @@ def event_store_env() -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_PRE_PING": "y" if settings.EVENT_STORE_PRE_PING else "n",
             "CREATE_TABLE": "y",
         }
     path = Path(settings.EVENT_STORE_SQLITE_PATH)

@@ -111,6 +111,8 @@ EVENT_STORE_SQLITE_PATH = os.environ.get(
     "NEXUS_EVENT_STORE_SQLITE", str(VAR_DIR / "events.sqlite3")
 )
 EVENT_STORE_POOL_SIZE = int(os.environ.get("NEXUS_EVENT_STORE_POOL_SIZE", "5"))
+# Check each pooled connection before use (survives database restarts; costs a round trip).
+EVENT_STORE_PRE_PING = env_bool("NEXUS_EVENT_STORE_PRE_PING", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, projection ------------------------------------------------------------
