@@ -6,12 +6,14 @@ computes a total, so the figures a client sees can never disagree with each othe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Protocol
 
-from events.money import exact_arithmetic, floor_money, quantum, round_money
+from events.money import exact_arithmetic, quantum, round_money
 
 HUNDRED = Decimal(100)
 
@@ -79,14 +81,18 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> list
     total_weight = sum(weights, Decimal(0))
     if amount == 0 or total_weight == 0:
         return [Decimal(0).quantize(quantum(currency)) for _ in weights]
-    exact = [amount * weight / total_weight for weight in weights]
-    shares = [floor_money(value, currency) for value in exact]
-    unit = quantum(currency)
-    left_over = int((amount - sum(shares, Decimal(0))) / unit)
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    # Exact rationals, not decimals: two remainders that are equal must compare equal, or the
+    # "earlier line first" rule breaks on ties (0.07 and 0.16 of 0.39 differ in the last
+    # decimal digit of their quotients though their remainders are the same).
+    unit = Fraction(quantum(currency))
+    exact = [Fraction(amount) * Fraction(weight) / Fraction(total_weight) for weight in weights]
+    units = [math.trunc(value / unit) for value in exact]  # toward zero, as floor_money
+    remainders = [value - count * unit for value, count in zip(exact, units)]
+    left_over = int((Fraction(amount) - sum(units) * unit) / unit)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
     for index in by_remainder[:left_over]:
-        shares[index] += unit
-    return shares
+        units[index] += 1
+    return [(quantum(currency) * count) + 0 for count in units]
 
 
 @exact_arithmetic

@@ -351,6 +351,7 @@ def test_registration_page_refuses_a_taken_username(inline: None, smtp: Any,
     assert smtp.messages == []
 
 
+@pytest.mark.postgres  # SQLite's in-memory test database locks whole tables under threads
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("clash", ["username", "email"])
 def test_simultaneous_registrations_of_one_name_make_one_account(settings: Any,

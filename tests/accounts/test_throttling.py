@@ -230,6 +230,8 @@ def test_the_html_login_form_shares_the_login_limits(settings: Any, erin: User) 
 ATTEMPTS = 40
 
 
+@pytest.mark.postgres  # 40 threads writing tokens: SQLite's test database locks whole tables
+@pytest.mark.redis  # the counters under test are Redis INCRs
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("same_ip", [True, False], ids=["one-ip", "ip-per-thread"])
 def test_forty_simultaneous_logins_let_exactly_five_through(settings: Any, same_ip: bool) -> None:
