@@ -7,6 +7,7 @@ a fresh aggregate (no repository, no snapshots), then put through ``invoice_stat
 from __future__ import annotations
 
 from datetime import timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID, uuid4
@@ -73,7 +74,7 @@ def test_hand_worked_figures_at_given_versions(http: Http, journey: Journey) -> 
     assert [(line["description"], line["quantity"], line["unit"], line["net_amount"])
             for line in v7["lines"]] == [("Design", "2", "", "400.00"),
                                          ("Support", "3", "h", "30.00")]
-    assert sorted(v7["tax_breakdown"], key=lambda row: float(row["rate"])) == [
+    assert sorted(v7["tax_breakdown"], key=lambda row: Decimal(row["rate"])) == [
         {"rate": "7", "taxable_amount": "360.00", "tax_amount": "25.20"},
         {"rate": "20", "taxable_amount": "27.00", "tax_amount": "5.40"},
     ]
