@@ -83,3 +83,12 @@ def path_of(link: str, public_url: str) -> str:
     """The path of an emailed link, which must start with ``NEXUS_PUBLIC_URL``."""
     assert link.startswith(public_url + "/"), (link, public_url)
     return link[len(public_url):]
+
+
+PUBLIC_URL = "https://nexus.example.com"
+
+
+@pytest.fixture(name="public_url", autouse=True)
+def public_url_fixture(settings: Any) -> None:
+    """Links in emails come from NEXUS_PUBLIC_URL, read when the email is written."""
+    settings.NEXUS_PUBLIC_URL = PUBLIC_URL

@@ -23,25 +23,21 @@ from tests.accounts.smtp import smtp_fixture  # noqa: F401
 from tests.accounts.support import (
     NEW_PASSWORD,
     PASSWORD,
+    PUBLIC_URL,
     api_login,
     celery_outbox_fixture,  # noqa: F401
     path_of,
     post_form,
+    public_url_fixture,  # noqa: F401
 )
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_URL = "https://nexus.example.com"
 RESET_URL = "/api/v1/auth/password-reset/"
 CONFIRM_URL = "/api/v1/auth/password-reset/confirm/"
 RESET_LINK = re.compile(
     re.escape(PUBLIC_URL) + r"/accounts/reset/([A-Za-z0-9_-]+)/([0-9a-z]+-[0-9a-f]+)/"
 )
-
-
-@pytest.fixture(autouse=True)
-def public_url(settings: Any) -> None:
-    settings.NEXUS_PUBLIC_URL = PUBLIC_URL
 
 
 @pytest.fixture

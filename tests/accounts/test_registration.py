@@ -22,25 +22,20 @@ from nexus.accounts.models import User
 from tests.accounts.smtp import smtp_fixture  # noqa: F401
 from tests.accounts.support import (
     PASSWORD,
+    PUBLIC_URL,
     api_login,
     celery_outbox_fixture,  # noqa: F401
     path_of,
     post_form,
+    public_url_fixture,  # noqa: F401
 )
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_URL = "https://nexus.example.com"
 REGISTER_URL = "/api/v1/auth/register/"
 ACTIVATION = re.compile(
     re.escape(PUBLIC_URL) + r"/accounts/activate/([A-Za-z0-9_-]+)/([0-9a-z]+-[0-9a-f]+)/"
 )
-
-
-@pytest.fixture(autouse=True)
-def public_url(settings: Any) -> None:
-    """Links in emails come from NEXUS_PUBLIC_URL, read when the email is written."""
-    settings.NEXUS_PUBLIC_URL = PUBLIC_URL
 
 
 @pytest.fixture
