@@ -29,6 +29,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# WEB_CONCURRENCY sets gunicorn's number of workers (default 1). The non-root user has a home
-# directory because gunicorn keeps its control socket there.
-CMD ["gunicorn", "nexus.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn.conf.py: WEB_CONCURRENCY workers (default: the CPU count), GUNICORN_THREADS threads
+# each; the connection budget is in docs/security.md. The non-root user has a home directory
+# because gunicorn keeps its control socket there.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "nexus.wsgi:application"]

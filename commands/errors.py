@@ -13,17 +13,43 @@ from eventsourcing.persistence import IntegrityError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from commands.handlers import PreconditionFailed
 from events.errors import DomainError, InvalidValue, NotFound
 from events.invoice import FourEyesViolation
 from events.money import UnknownCurrency
+from nexus import failures
 
 logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus the domain's errors."""
+    """DRF's handler, plus the domain's errors, outages (503) and the unexpected (500)."""
+    response = _domain_response(exc)
+    if response is not None:
+        return response
+    if failures.is_unavailable(exc):
+        failures.log_unavailable(exc)
+        set_rollback()
+        return Response(failures.unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(failures.RETRY_AFTER_SECONDS)})
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Not something a client caused: a generic answer, the traceback in the log.
+        failures.log_unexpected(exc)
+        set_rollback()
+        return Response(failures.internal_error_body(),
+                        status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    if isinstance(response.data, dict) and "detail" in response.data:
+        code = getattr(response.data["detail"], "code", None)
+        if code and "code" not in response.data:
+            response.data["code"] = code
+    return response
+
+
+def _domain_response(exc: Exception) -> Response | None:  # noqa: C901 - one case a line
+    """The answer to an error of the domain or of the event store, if ``exc`` is one."""
     if isinstance(exc, InvalidValue):
         return Response({exc.field: [exc.detail]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, UnknownCurrency):
@@ -50,9 +76,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, RequestDataTooBig):
         return Response({"detail": "Request body too large.", "code": "too_large"},
                         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-        code = getattr(response.data["detail"], "code", None)
-        if code and "code" not in response.data:
-            response.data["code"] = code
-    return response
+    return None

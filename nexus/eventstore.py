@@ -18,7 +18,7 @@ def event_store_env() -> dict[str, str]:
     """
     database = connections["default"].settings_dict
     if "postgresql" in database["ENGINE"]:
-        pool = settings.EVENT_STORE_POOL_SIZE
+        ceiling = max(settings.EVENT_STORE_POOL_MAX, 1)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": str(database["NAME"]),
@@ -26,9 +26,11 @@ def event_store_env() -> dict[str, str]:
             "POSTGRES_PORT": str(database.get("PORT") or "5432"),
             "POSTGRES_USER": str(database.get("USER") or "postgres"),
             "POSTGRES_PASSWORD": str(database.get("PASSWORD") or ""),
-            "POSTGRES_POOL_SIZE": str(pool),
-            "POSTGRES_MAX_OVERFLOW": str(pool * 2),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # One connection kept warm, the rest opened on demand up to the ceiling; the
+            # library uses the connect timeout as the pool's checkout timeout as well.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": str(ceiling - 1),
+            "POSTGRES_CONNECT_TIMEOUT": str(max(int(settings.DB_POOL_TIMEOUT), 1)),
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_PRE_PING": "y" if settings.EVENT_STORE_PRE_PING else "n",

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "drf_yasg",
     "graphene_django",
@@ -62,7 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "nexus.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "nexus.failures.UnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "nexus.urls"
@@ -93,8 +98,21 @@ TEMPLATES = [
 # --- databases and the event store ----------------------------------------------------------
 VAR_DIR = Path(os.environ.get("NEXUS_VAR_DIR", BASE_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# The connection budget (docs/security.md): every process holds at most DB_POOL_MAX Django
+# connections plus EVENT_STORE_POOL_MAX event-store connections; a request that finds its pool
+# empty waits DB_POOL_TIMEOUT seconds, then answers 503 with Retry-After (never 500).
+DB_POOL_MAX = int(os.environ.get("NEXUS_DB_POOL_MAX", "4"))
+EVENT_STORE_POOL_MAX = int(os.environ.get("NEXUS_EVENT_STORE_POOL_MAX", "4"))
+DB_POOL_TIMEOUT = float(os.environ.get("NEXUS_DB_POOL_TIMEOUT", "10"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Django's own psycopg pool: a connection goes back to the pool at the end of each
+    # request (CONN_MAX_AGE 0), so an idle keep-alive client holds none.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": DB_POOL_MAX, "timeout": DB_POOL_TIMEOUT,
+            "max_idle": 300,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -110,7 +128,6 @@ else:
 EVENT_STORE_SQLITE_PATH = os.environ.get(
     "NEXUS_EVENT_STORE_SQLITE", str(VAR_DIR / "events.sqlite3")
 )
-EVENT_STORE_POOL_SIZE = int(os.environ.get("NEXUS_EVENT_STORE_POOL_SIZE", "5"))
 # Check each pooled connection before use (survives database restarts; costs a round trip).
 EVENT_STORE_PRE_PING = env_bool("NEXUS_EVENT_STORE_PRE_PING", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -175,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["commands.parsers.DecimalJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["nexus.parsers.DecimalJSONParser"],
     "EXCEPTION_HANDLER": "commands.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -227,6 +244,28 @@ if NEXUS_HTTPS:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", NEXUS_PUBLIC_URL)
 
+# Every answer, HTML pages above all, may load and talk only to our own origin: GraphiQL,
+# Swagger UI and ReDoc are served from our static files (django-csp writes the header).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -240,8 +279,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "nexus.requestid.RequestIdFilter"}},
+    "formatters": {"plain": {
+        "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -68,7 +68,14 @@ class Loader:
 
     def __init__(self, context: Any) -> None:
         self.context = context
-        self._loader = SyncDataLoader(self.batch_load)
+        self._loader = SyncDataLoader(self._load_batch)
+
+    def _load_batch(self, keys: Sequence[Any]) -> list[Any]:
+        """A failing batch fails its fields, each with a located error, not the whole answer."""
+        try:
+            return self.batch_load(keys)
+        except Exception as error:  # noqa: BLE001 - handed to each field, logged there
+            return [error] * len(keys)
 
     @classmethod
     def of(cls, context: Any) -> Loader:

@@ -28,5 +28,11 @@ class NexusExecutionContext(DeferredExecutionContext):
     def handle_field_error(self, error: GraphQLError, return_type: GraphQLOutputType,
                            path: Any = None) -> None:
         if path is None:
-            path = _path_of(error)
+            # The library's deferred callbacks (a DataLoader's field) call without a path,
+            # and cannot take the exception graphql-core raises to null a non-null field's
+            # parent: it would escape the callback and leave the answer unfinished ("deferred
+            # execution failed to complete", a 500). There the error is collected and the
+            # field alone is null.
+            self.collected_errors.add(error, _path_of(error))
+            return None
         return super().handle_field_error(error, return_type, path)

@@ -18,7 +18,7 @@ from projections.projector import MAIN
 from readapi import reports
 from readapi import types as t
 from readapi.pagination import keyset_page
-from readapi.scoping import invoices_visible_to
+from readapi.scoping import invoices_visible_to, is_caller
 
 INVOICE_ORDERS = {
     "createdAt": ("created_at", False), "-createdAt": ("created_at", True),
@@ -31,6 +31,15 @@ INVOICE_ORDERS = {
 STATUSES = {status.value for status in Status}
 
 
+def caller(info: Any) -> Any:
+    """The authenticated user of the request; an error for anyone else (defence in depth)."""
+    user = getattr(info.context, "user", None)
+    if not is_caller(user):
+        raise GraphQLError("Authentication credentials were not provided.",
+                           extensions={"code": "UNAUTHENTICATED"})
+    return user
+
+
 class Reports(graphene.ObjectType):
     """Figures over the caller's scope (user: own, manager: teams managed, admin: all)."""
 
@@ -40,16 +49,16 @@ class Reports(graphene.ObjectType):
     aging = graphene.List(graphene.NonNull(t.AgingBucket), required=True)
 
     def resolve_status_counts(root: Any, info: Any) -> list[dict[str, Any]]:
-        return reports.status_counts(user=info.context.user)
+        return reports.status_counts(user=caller(info))
 
     def resolve_revenue_by_month(root: Any, info: Any, year: int) -> list[dict[str, Any]]:
         if not 1900 <= year <= 9999:
             raise GraphQLError("`year` must be between 1900 and 9999.",
                                extensions={"code": "BAD_USER_INPUT"})
-        return reports.revenue_by_month(user=info.context.user, year=year)
+        return reports.revenue_by_month(user=caller(info), year=year)
 
     def resolve_aging(root: Any, info: Any) -> list[dict[str, Any]]:
-        return reports.aging(user=info.context.user, today=t.today())
+        return reports.aging(user=caller(info), today=t.today())
 
 
 def _invoice_filters(user: Any, *, status: list[str] | None, client_email: str | None,
@@ -105,10 +114,10 @@ class Query(graphene.ObjectType):
     projection_status = graphene.Field(t.ProjectionStatus)
 
     def resolve_invoice(root: Any, info: Any, id: UUID) -> Any:  # noqa: A002 - API name
-        return invoices_visible_to(user=info.context.user).filter(id=id).first()
+        return invoices_visible_to(user=caller(info)).filter(id=id).first()
 
     def resolve_invoice_by_number(root: Any, info: Any, number: str) -> Any:
-        return invoices_visible_to(user=info.context.user).filter(number=number).first()
+        return invoices_visible_to(user=caller(info)).filter(number=number).first()
 
     def resolve_invoices(root: Any, info: Any, order_by: str | None = None,
                          first: int | None = None, after: str | None = None,
@@ -121,16 +130,18 @@ class Query(graphene.ObjectType):
         filters = {name: filters.get(name) for name in (
             "status", "client_email", "number", "search", "created_after", "created_before",
             "due_before", "is_overdue", "owner_id")}
-        page = keyset_page(_invoice_filters(info.context.user, **filters), field=field,
+        page = keyset_page(_invoice_filters(caller(info), **filters), field=field,
                            descending=descending, first=first, after=after)
         return t.invoice_connection(page.rows, page.cursors, page.total_count,
                                     page.has_next_page)
 
     def resolve_client(root: Any, info: Any, id: UUID) -> Any:  # noqa: A002 - API name
+        caller(info)  # clients are shared by the company, but only with its users
         return ClientRow.objects.filter(id=id).first()
 
     def resolve_clients(root: Any, info: Any, search: str | None = None,
                         first: int | None = None, after: str | None = None) -> Any:
+        caller(info)
         clients = ClientRow.objects.all()
         if search:
             clients = clients.filter(Q(name__icontains=search) | Q(email__icontains=search))
@@ -143,10 +154,11 @@ class Query(graphene.ObjectType):
         )
 
     def resolve_reports(root: Any, info: Any) -> Reports:
+        caller(info)
         return Reports()
 
     def resolve_projection_status(root: Any, info: Any) -> t.ProjectionStatus:
-        if info.context.user.effective_role is not Role.ADMIN:
+        if caller(info).effective_role is not Role.ADMIN:
             raise GraphQLError("projectionStatus is for admins.",
                                extensions={"code": "FORBIDDEN"})
         tracking = ProjectionTracking.objects.filter(name=MAIN).first()

@@ -14,9 +14,23 @@ from django.db.models import Q, QuerySet
 from events.values import Role
 from projections.models import InvoiceRow
 
+NOTHING = Q(pk__in=[])
+
+
+def is_caller(user: Any) -> bool:
+    """An active, authenticated Nexus user: the only kind of caller that may read anything.
+
+    The view already refuses everyone else; the resolvers check again, so a view that forgot
+    (or a future second entry point) still shows nothing.
+    """
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
+                and hasattr(user, "effective_role"))
+
 
 def visibility(user: Any, *, owner: str = "owner_id", team: str = "team_id") -> Q | None:
     """The filter that limits rows to ``user``'s scope (``None``: no limit, an admin)."""
+    if not is_caller(user):
+        return NOTHING
     role = user.effective_role
     if role is Role.ADMIN:
         return None

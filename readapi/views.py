@@ -1,121 +1,209 @@
-"""The GraphQL endpoint: limits first, then authentication, then read-your-writes, then run.
+"""The GraphQL endpoint: one DRF view, one way in.
 
-The order matters: a query that asks for too much is refused before the database is touched
-(not even to look up the token).
+A POST is parsed and held to the query limits first (linear in its size, no database), then
+authenticated, throttled and permission-checked exactly like every REST call (the same
+classes, from ``NexusApiView``), then executed against the projections. GET never executes:
+it serves the GraphiQL page, or says to POST. Every error, from a bad body to an unexpected
+exception in a resolver, is a GraphQL error with a code; none carries Python's own words.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError, GraphQLSyntaxError, parse
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import APIException
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSyntaxError,
+    execute,
+    parse,
+    validate,
+)
+from rest_framework import exceptions, status
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 
-from nexus.accounts.authentication import BearerTokenAuthentication
-from nexus.throttling import Throttled, client_ip, hit
+from nexus import failures
+from nexus.api import NexusApiView
+from nexus.parsers import GraphQLJSONParser
 from projections.projector import projection_position
 from readapi.execution import NexusExecutionContext
 from readapi.limits import check_limits
 
+logger = logging.getLogger(__name__)
+
+DEFAULT_QUERY = """# Nexus reads. Log in at /accounts/login/ (or add an Authorization header below).
+{
+  invoices(first: 5) {
+    totalCount
+    edges { node { number status total currency client { name } } }
+  }
+}
+"""
 MIN_POSITION_WAIT_SECONDS = 2.0
 MIN_POSITION_POLL_SECONDS = 0.025
+# The code of a refusal that happened before execution, by HTTP status.
+STATUS_CODES = {
+    400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "THROTTLED", 500: "INTERNAL_SERVER_ERROR", 503: "UNAVAILABLE",
+}
 
 
-def _errors(status: int, errors: list[GraphQLError | dict[str, Any]],
-            headers: dict[str, str] | None = None) -> JsonResponse:
-    body = {"errors": [e.formatted if isinstance(e, GraphQLError) else e for e in errors]}
-    response = JsonResponse(body, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+class GraphQLQueryParser(BaseParser):
+    """``Content-Type: application/graphql``: the body is the query text itself."""
+
+    media_type = "application/graphql"
+
+    def parse(self, stream: Any, media_type: str | None = None,
+              parser_context: dict[str, Any] | None = None) -> Any:
+        try:
+            return {"query": stream.read().decode("utf-8") if stream else ""}
+        except UnicodeDecodeError:
+            raise exceptions.ParseError("The query is not UTF-8 text.") from None
 
 
-class NexusGraphQLView(GraphQLView):
-    """graphene-django's view with Nexus's limits, authentication and read-your-writes."""
+class GraphQLRefused(exceptions.APIException):
+    """A request refused before execution, with its GraphQL errors."""
 
-    execution_context_class = NexusExecutionContext
+    status_code = status.HTTP_400_BAD_REQUEST
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "GET" and self.graphiql and self.request_wants_html(request):
-            return super().dispatch(request, *args, **kwargs)
-        if request.method not in ("GET", "POST"):
-            return super().dispatch(request, *args, **kwargs)
-        refused = self._refuse_before_database(request)
-        if refused is not None:
-            return refused
-        refused = self._authenticate(request)
-        if refused is not None:
-            return refused
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__(detail=errors[0].message if errors else "Bad request.")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A parsed query within the limits, with its variables and operation name."""
+
+    document: DocumentNode
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+def _graphql_params(data: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+    if isinstance(data, list):
+        raise GraphQLRefused([GraphQLError("Batched operations are not supported.",
+                                           extensions={"code": "BATCH_NOT_ALLOWED"})])
+    if not isinstance(data, dict):
+        raise GraphQLRefused([GraphQLError("The body must be a JSON object.",
+                                           extensions={"code": "BAD_REQUEST"})])
+    query = data.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise GraphQLRefused([GraphQLError("Must provide query string.",
+                                           extensions={"code": "BAD_REQUEST"})])
+    variables = data.get("variables")
+    if isinstance(variables, str):  # some clients send the variables as a JSON string
+        try:
+            variables = json.loads(variables) if variables.strip() else None
+        except ValueError:
+            variables = "not JSON"
+    if variables is not None and not isinstance(variables, dict):
+        raise GraphQLRefused([GraphQLError("`variables` must be a JSON object.",
+                                           extensions={"code": "BAD_REQUEST"})])
+    name = data.get("operationName")
+    if name is not None and not isinstance(name, str):
+        raise GraphQLRefused([GraphQLError("`operationName` must be a string.",
+                                           extensions={"code": "BAD_REQUEST"})])
+    return query, variables, name
+
+
+def parse_query(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    """The parsed document, or the syntax error with a code."""
+    try:
+        return parse(query), []
+    except GraphQLSyntaxError as error:
+        return None, [_with_code(error, "GRAPHQL_PARSE_FAILED")]
+
+
+def read_operation(data: Any) -> Operation:
+    """The request's operation, parsed and within the limits; ``GraphQLRefused`` otherwise."""
+    query, variables, name = _graphql_params(data)
+    document, errors = parse_query(query)
+    if document is None:
+        raise GraphQLRefused(errors)
+    errors = check_limits(document, variables)
+    if errors:
+        raise GraphQLRefused(errors)
+    return Operation(document=document, variables=variables, operation_name=name)
+
+
+def formatted(error: GraphQLError) -> dict[str, Any]:
+    """An error as sent: every error has a code; an unexpected one says nothing more."""
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError) and error.path:
+        failures.log_unexpected(original)
+        error = GraphQLError("Internal server error.", nodes=error.nodes, path=error.path,
+                             extensions={"code": "INTERNAL_SERVER_ERROR",
+                                         "request_id": failures.current_request_id()})
+    body = error.formatted
+    extensions = dict(body.get("extensions") or {})
+    if "code" not in extensions:
+        extensions["code"] = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
+    body["extensions"] = extensions
+    return body
+
+
+class GraphQLApi(NexusApiView):
+    """POST ``/graphql/``: run one query against the projections."""
+
+    parser_classes = [GraphQLJSONParser, GraphQLQueryParser]
+    renderer_classes = [JSONRenderer]
+    permission_classes = [IsAuthenticated]
+    swagger_schema = None  # GraphQL documents itself (introspection, GraphiQL)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Limits before anything else: refusing a query costs no database round trip."""
+        if request.method == "POST":
+            self.operation = read_operation(request.data)
+        super().initial(request, *args, **kwargs)
+
+    def post(self, request: Request) -> Response:
+        """Wait for ``X-Min-Position`` if asked, execute, answer."""
         stale = self._wait_for_position(request)
-        if isinstance(stale, HttpResponse):
-            return stale
-        response = super().dispatch(request, *args, **kwargs)
+        result = self._execute(request)
+        body: dict[str, Any] = {}
+        request_errors = [e for e in result.errors or () if not e.path]
+        if result.errors:
+            body["errors"] = [formatted(e) for e in result.errors]
+        if not request_errors:
+            body["data"] = result.data
         if stale:
-            response = self._mark_stale(response)
-        return response
+            body["extensions"] = {"stale": True}
+        return Response(body, status=400 if request_errors else 200)
 
-    def _refuse_before_database(self, request: HttpRequest) -> HttpResponse | None:
-        # graphene's parse_body refuses a JSON array itself, with a message that does not
-        # say why: recognise a batch first.
-        if (self.get_content_type(request) == "application/json"
-                and request.body.lstrip()[:1] == b"["):
-            return _errors(400, [{"message": "Batched operations are not supported.",
-                                  "extensions": {"code": "BATCH_NOT_ALLOWED"}}])
-        try:
-            data = self.parse_body(request)
-        except HttpError as error:
-            message = error.response.content.decode(errors="replace") or "Bad request."
-            return _errors(400, [{"message": message, "extensions": {"code": "BAD_REQUEST"}}])
-        try:
-            query, variables, _, _ = self.get_graphql_params(request, data)
-        except HttpError as error:
-            return _errors(400, [{"message": error.response.content.decode(errors="replace")}])
-        if not query or not isinstance(query, str):
-            return None  # graphene answers "Must provide query string."
-        try:
-            document = parse(query)
-        except GraphQLSyntaxError:
-            return None  # graphene answers with the syntax error
-        errors = check_limits(document, variables if isinstance(variables, dict) else None)
-        return _errors(400, errors) if errors else None
+    def _execute(self, request: Request) -> ExecutionResult:
+        from readapi.schema import schema
 
-    def _authenticate(self, request: HttpRequest) -> HttpResponse | None:
-        """Bearer or session user; counted against the same throttles as REST."""
-        drf_request = Request(request, authenticators=[BearerTokenAuthentication(),
-                                                       SessionAuthentication()])
-        try:
-            user = drf_request.user
-            failure = None
-        except APIException as error:
-            user, failure = None, error
-        authenticated = bool(user and user.is_authenticated)
-        try:
-            if authenticated:
-                hit("user", str(user.pk), settings.NEXUS_THROTTLE_USER)
-            else:  # refused requests count against the anonymous limit too
-                hit("anon", client_ip(request), settings.NEXUS_THROTTLE_ANON)
-        except Throttled as error:
-            return _errors(429, [{"message": str(error), "extensions": {"code": "THROTTLED"}}],
-                           {"Retry-After": str(error.wait)})
-        if failure is not None:
-            return _errors(failure.status_code, [{"message": str(failure.detail),
-                                                  "extensions": {"code": "UNAUTHENTICATED"}}],
-                           {"WWW-Authenticate": 'Bearer realm="api"'})
-        if not authenticated:
-            return _errors(401, [{"message": "Authentication credentials were not provided.",
-                                  "extensions": {"code": "UNAUTHENTICATED"}}],
-                           {"WWW-Authenticate": 'Bearer realm="api"'})
-        request.user = user
-        return None
+        operation = self.operation
+        errors = validate(schema.graphql_schema, operation.document)
+        if errors:
+            return ExecutionResult(data=None, errors=[_with_code(e, "GRAPHQL_VALIDATION_FAILED")
+                                                      for e in errors])
+        context = request._request
+        context.user = request.user
+        result = execute(schema.graphql_schema, operation.document, context_value=context,
+                         variable_values=operation.variables,
+                         operation_name=operation.operation_name,
+                         execution_context_class=NexusExecutionContext)
+        assert isinstance(result, ExecutionResult)  # no async resolvers in Nexus
+        return result
 
-    def _wait_for_position(self, request: HttpRequest) -> bool | HttpResponse:
+    def _wait_for_position(self, request: Request) -> bool:
         """Wait (at most 2 s) until the projections reach ``X-Min-Position``; ``True`` if not."""
         header = request.headers.get("X-Min-Position")
         if not header:
@@ -123,8 +211,8 @@ class NexusGraphQLView(GraphQLView):
         try:
             wanted = int(header)
         except ValueError:
-            return _errors(400, [{"message": "X-Min-Position must be an integer.",
-                                  "extensions": {"code": "BAD_REQUEST"}}])
+            raise GraphQLRefused([GraphQLError("X-Min-Position must be an integer.",
+                                               extensions={"code": "BAD_REQUEST"})]) from None
         deadline = time.monotonic() + MIN_POSITION_WAIT_SECONDS
         while projection_position() < wanted:
             if time.monotonic() >= deadline:
@@ -132,22 +220,77 @@ class NexusGraphQLView(GraphQLView):
             time.sleep(MIN_POSITION_POLL_SECONDS)
         return False
 
-    @staticmethod
-    def _mark_stale(response: HttpResponse) -> HttpResponse:
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            return response
-        body.setdefault("extensions", {})["stale"] = True
-        response.content = json.dumps(body, separators=(",", ":"))
+    def handle_exception(self, exc: Exception) -> Response:
+        """Every refusal as a GraphQL error body, with the REST status and headers."""
+        response = super().handle_exception(exc)
+        if isinstance(exc, GraphQLRefused):
+            errors = [formatted(e) for e in exc.errors]
+        else:
+            data = response.data if isinstance(response.data, dict) else {}
+            message = data.get("detail") or _first_message(data) or "Request refused."
+            code = STATUS_CODES.get(response.status_code, "BAD_REQUEST")
+            extensions: dict[str, Any] = {"code": code}
+            if data.get("request_id"):
+                extensions["request_id"] = data["request_id"]
+            errors = [{"message": str(message), "extensions": extensions}]
+        response.data = {"errors": errors}
         return response
 
 
+def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+def _first_message(data: dict[str, Any]) -> str | None:
+    for value in data.values():
+        if isinstance(value, list) and value:
+            return str(value[0])
+    return None
+
+
+def get_refused() -> JsonResponse:
+    """GET never runs a query (API.md), so it is refused before anything is looked up."""
+    message = "GraphQL queries are POSTed."
+    if settings.NEXUS_GRAPHIQL:
+        message += " GET serves the in-browser IDE to a browser, and runs nothing."
+    response = JsonResponse({"errors": [{"message": message,
+                                         "extensions": {"code": "METHOD_NOT_ALLOWED"}}]},
+                            status=405)
+    response["Allow"] = "GET, HEAD, POST" if settings.NEXUS_GRAPHIQL else "POST"
+    return response
+
+
+def graphiql_page(request: HttpRequest) -> HttpResponse:
+    """The GraphiQL IDE, from our own static files; it POSTs with the session's CSRF token."""
+    graphiql_settings = {
+        "csrfCookieName": settings.CSRF_COOKIE_NAME,
+        "csrfToken": get_token(request),  # also sets the cookie the fetcher sends back
+        "defaultQuery": DEFAULT_QUERY,
+    }
+    return render(request, "graphene/graphiql.html", {"graphiql_settings": graphiql_settings})
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept or "application/xhtml+xml" in accept
+
+
 def graphql_view() -> Any:
-    """The view as routed, with GraphiQL on or off by ``NEXUS_GRAPHIQL``."""
-    from django.views.decorators.csrf import csrf_exempt
+    """``/graphql/`` as routed: GraphiQL for a browser's GET, the API for everything else.
 
-    from readapi.schema import schema
+    CSRF is enforced by DRF's ``SessionAuthentication`` for cookie sessions (GraphiQL sends
+    the token); a Bearer token needs none.
+    """
+    api = GraphQLApi.as_view()
 
-    # CSRF is enforced by DRF's SessionAuthentication for cookie sessions; Bearer needs none.
-    return csrf_exempt(NexusGraphQLView.as_view(schema=schema, graphiql=settings.NEXUS_GRAPHIQL))
+    def graphql(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return api(request, *args, **kwargs)
+        if settings.NEXUS_GRAPHIQL and _wants_html(request):
+            return graphiql_page(request)
+        return get_refused()
+
+    return csrf_exempt(graphql)
+

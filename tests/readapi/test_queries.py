@@ -762,8 +762,9 @@ def test_graphiql_page_in_a_browser(client, db):
     assert b"graphiql" in response.content.lower()
 
 
-def test_get_without_html_is_a_query_not_the_page(client, db):
+def test_get_without_html_is_refused_not_run(client, db):
     response = client.get("/graphql/", {"query": "{ invoices { totalCount } }"},
                           HTTP_ACCEPT="application/json")
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+    assert "data" not in response.json()

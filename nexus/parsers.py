@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -17,18 +18,27 @@ class DecimalJSONParser(JSONParser):
     A client that sends ``19.99`` instead of ``"19.99"`` still gets exactly 19.99.
     """
 
+    parse_float: Callable[[str], Any] = Decimal
+
     def parse(self, stream: Any, media_type: str | None = None,
               parser_context: dict[str, Any] | None = None) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(stream.read().decode(encoding), parse_float=Decimal,
+            data = json.loads(stream.read().decode(encoding), parse_float=type(self).parse_float,
                               parse_constant=_refuse_constant)
-            _check_structure(data)
+            check_structure(data)
         except (ValueError, UnicodeDecodeError) as error:
             raise ParseError(f"JSON parse error - {error}") from None
         except RecursionError:  # "[[[[..." deeper than the interpreter's stack
             raise ParseError("JSON parse error - nested too deeply.") from None
         return data
+
+
+class GraphQLJSONParser(DecimalJSONParser):
+    """The same guards for GraphQL bodies, but fractions as ``float``: GraphQL's ``Float``
+    scalar is defined on floats and graphql-core refuses a ``Decimal`` for it."""
+
+    parse_float = float
 
 
 def _refuse_constant(name: str) -> Any:
@@ -38,7 +48,7 @@ def _refuse_constant(name: str) -> Any:
 MAX_DEPTH = 32
 
 
-def _check_structure(data: Any) -> None:
+def check_structure(data: Any) -> None:
     """Refuse what parses but cannot be handled: deep nesting and lone surrogates.
 
     ``"\\ud800"`` is a valid JSON escape but not text: it cannot be encoded as UTF-8, so
