@@ -117,12 +117,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, projection ------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Prefix of the cache's keys and of the throttles' (nexus.throttling) in Redis.
+NEXUS_CACHE_PREFIX = os.environ.get("NEXUS_CACHE_PREFIX", "nexus")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("NEXUS_CACHE_PREFIX", "nexus"),
+            "KEY_PREFIX": NEXUS_CACHE_PREFIX,
         }
     }
 else:
