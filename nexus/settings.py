@@ -44,7 +44,7 @@ NEXUS_SEED_DEMO = env_bool("NEXUS_SEED_DEMO", True)
 NEXUS_TRUSTED_PROXIES = int(os.environ.get("NEXUS_TRUSTED_PROXIES", "0") or 0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "nexus.apps.NexusAdminConfig",  # django.contrib.admin, its login throttled
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

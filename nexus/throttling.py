@@ -192,10 +192,27 @@ class LoginUsernameRateThrottle(AtomicRateThrottle):
 
     def get_ident_for(self, request: Any, view: Any) -> str | None:
         data = getattr(request, "data", None)
-        if data is None:  # a plain Django request: the HTML login form
+        if data is None:  # a plain Django request: the HTML login form, the admin login
             data = getattr(request, "POST", None)
         username = data.get("username") if hasattr(data, "get") else None
         if not isinstance(username, str) or not username:
             return None
         return username.strip().lower()[:150]
+
+
+LOGIN_THROTTLES: tuple[type[AtomicRateThrottle], ...] = (LoginIpRateThrottle,
+                                                          LoginUsernameRateThrottle)
+
+
+def count_login_attempt(request: Any) -> None:
+    """Count one login attempt (API, HTML form or admin alike); raise :class:`Throttled`.
+
+    Per IP first, then per username, stopping at the first refusal: counting an attempt the
+    IP limit refused against the username too would let simultaneous attempts pass one
+    counter and fail the other, and fewer than the limit get through.
+    """
+    for throttle_class in LOGIN_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, None):
+            raise Throttled(int(throttle.wait() or 1))
 

@@ -30,7 +30,7 @@ from tests.conftest import bearer_client
 
 GRAPHQL_QUERY = {"query": "{ clients(first: 1) { totalCount } }"}
 DOCS_AND_PAGES = ["/swagger.json", "/swagger/", "/redoc/", "/healthz", "/accounts/login/",
-                  "/accounts/register/", "/accounts/password-reset/"]
+                  "/accounts/register/", "/accounts/password-reset/", "/admin/login/"]
 DAY = 24 * 60 * 60
 MIDNIGHT = 20833 * DAY  # 2027-01-15T00:00:00Z: a day boundary, so a minute boundary too
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -264,6 +264,68 @@ def test_the_html_login_form_shares_the_login_limits(settings: Any, erin: User) 
     assert gus_form == [(200, None)] * 5
     assert_throttled(gus_api, rate)
     assert_throttled(gus_form_7th, rate)
+
+
+# --- the admin login: the same counters ----------------------------------------------------------
+
+def _api_door(client: Client, username: str, password: str, ip: str) -> Any:
+    return client.post(LOGIN_URL, {"username": username, "password": password},
+                       content_type="application/json", REMOTE_ADDR=ip)
+
+
+def _form_door(client: Client, username: str, password: str, ip: str) -> Any:
+    return client.post("/accounts/login/", {"username": username, "password": password},
+                       REMOTE_ADDR=ip)
+
+
+def _admin_door(client: Client, username: str, password: str, ip: str) -> Any:
+    return client.post("/admin/login/?next=/admin/", {"username": username,
+                                                      "password": password}, REMOTE_ADDR=ip)
+
+
+# door: (post an attempt, status of a wrong password, status of the right one)
+DOORS: dict[str, tuple[Callable[..., Any], int, int]] = {
+    "api": (_api_door, 401, 200), "form": (_form_door, 200, 302), "admin": (_admin_door, 200, 302)}
+
+
+@pytest.fixture
+def root(db: None) -> User:
+    return User.objects.create_superuser(username="root", email="root@example.com",
+                                         password=PASSWORD)
+
+
+@pytest.mark.parametrize("counter", ["ip", "username"])
+@pytest.mark.parametrize(("first", "then"), [("api", "admin"), ("form", "admin"),
+                                             ("admin", "api"), ("admin", "form")])
+def test_the_admin_login_shares_the_login_limits(first: str, then: str, counter: str,
+                                                 root: User, settings: Any,
+                                                 clock: Clock) -> None:
+    """5 wrong attempts through one door close the others, the right password included, and
+    the admin login is refused before the password is checked (no session)."""
+    settings.NEXUS_THROTTLE_LOGIN = "5/minute"
+    post, wrong_status, _ = DOORS[first]
+    post_then, _, right_status = DOORS[then]
+    if counter == "ip":
+        wrong = [(f"user{i}", "10.0.9.1") for i in range(5)]
+        ip = "10.0.9.1"
+    else:
+        wrong = [("root", f"10.0.10.{i}") for i in range(5)]
+        ip = "10.0.10.99"
+    clock(MIDNIGHT + 0.5)
+    wrongs = [post(Client(), name, "wrong password", at).status_code for name, at in wrong]
+    clock(MIDNIGHT + 20.75)
+    refused_client = Client()
+    refused = post_then(refused_client, "root", PASSWORD, ip)
+    admin_page = refused_client.get("/admin/")
+    login_page = Client().get("/admin/login/", REMOTE_ADDR=ip).status_code
+    clock(MIDNIGHT + 60.75)
+    later = post_then(Client(), "root", PASSWORD, ip).status_code
+
+    assert wrongs == [wrong_status] * 5
+    assert answer(refused) == (429, 40)  # the first attempt leaves the window at +60.5
+    assert admin_page.status_code == 302 and "/admin/login/" in admin_page["Location"]
+    assert login_page == 200  # showing the page is not an attempt
+    assert later == right_status  # a minute on, the right password works
 
 
 # --- atomic across threads and processes ---------------------------------------------------------
