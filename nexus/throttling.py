@@ -216,3 +216,7 @@ def count_login_attempt(request: Any) -> None:
         if not throttle.allow_request(request, None):
             raise Throttled(int(throttle.wait() or 1))
 
+
+def count_anonymous_request(request: Any) -> None:
+    """Count an HTML form post like its anonymous API twin: per client IP, session or not."""
+    hit(AnonRateThrottle.scope, client_ip(request), settings.NEXUS_THROTTLE_ANON)

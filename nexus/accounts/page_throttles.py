@@ -1,15 +1,21 @@
-"""The API's login limits on the HTML login forms (ours and the admin's).
+"""The API's limits on the HTML form posts: each counts like its API twin.
 
-A form is another door to the same passwords: without this, the API's limits could be walked
-around from a browser. Showing a page is never counted.
+A form is another door to the same passwords and mailboxes: without these, the API's limits
+could be walked around from a browser (or the admin). Showing a page is never counted.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from nexus.throttling import Throttled, count_login_attempt
+from nexus.throttling import Throttled, count_anonymous_request, count_login_attempt
+
+View = Callable[..., HttpResponse]
 
 
 def too_many_requests(request: HttpRequest, wait: int, *, message: str) -> HttpResponse:
@@ -29,3 +35,17 @@ def refuse_login_attempt(request: HttpRequest) -> HttpResponse | None:
         return too_many_requests(request, error.wait, message="Too many login attempts.")
     return None
 
+
+def counted_like_anonymous_api(view: View) -> View:
+    """POSTs of this form count against the anonymous limit per IP; GETs show the page."""
+
+    @functools.wraps(view)
+    def counted(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                count_anonymous_request(request)
+            except Throttled as error:
+                return too_many_requests(request, error.wait, message="Too many requests.")
+        return view(request, *args, **kwargs)
+
+    return counted

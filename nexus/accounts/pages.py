@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from nexus.accounts import services
-from nexus.accounts.page_throttles import refuse_login_attempt
+from nexus.accounts.page_throttles import counted_like_anonymous_api, refuse_login_attempt
 from nexus.accounts.tokens import reset_tokens, user_from_uid
 
 USERNAME_FIELD = forms.RegexField(regex=r"^[\w.@+-]+\Z", max_length=150, label="Username",
@@ -74,6 +74,7 @@ class LoginPage(auth_views.LoginView):
 
 
 @require_http_methods(["GET", "POST"])
+@counted_like_anonymous_api
 def register_page(request: HttpRequest) -> HttpResponse:
     """Create an inactive account and send its activation link."""
     form = RegistrationForm(request.POST or None)
@@ -103,6 +104,7 @@ def activate_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@counted_like_anonymous_api
 def password_reset_page(request: HttpRequest) -> HttpResponse:
     """Ask for a reset link (same answer for every address)."""
     form = ResetRequestForm(request.POST or None)

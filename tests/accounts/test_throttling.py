@@ -124,6 +124,43 @@ def test_anonymous_graphql_counts_with_rest(settings: Any, db: None) -> None:
     assert graphiql == 200  # the GraphiQL page is an HTML page
 
 
+def test_register_and_reset_form_posts_count_like_their_api_twins(settings: Any, db: None,
+                                                                  clock: Clock) -> None:
+    """Per IP, in the anonymous limit; showing the forms is not counted."""
+    settings.NEXUS_THROTTLE_ANON = "4/day"
+    client = Client(REMOTE_ADDR="10.0.11.1")
+    clock(MIDNIGHT + 0.5)
+    counted = [client.post("/accounts/register/", {}).status_code,
+               client.post("/accounts/password-reset/", {"email": "nobody"}).status_code,
+               answer(client.post("/api/v1/auth/register/", {},
+                                  content_type="application/json"))[0],
+               client.get("/accounts/register/").status_code,
+               client.get("/accounts/password-reset/").status_code,
+               client.post("/accounts/register/", {"username": "x"}).status_code]
+    clock(MIDNIGHT + 3600.25)
+    register_form = client.post("/accounts/register/", {"username": "ivy"})
+    reset_form = client.post("/accounts/password-reset/", {"email": "ivy@example.com"})
+    api_twin = answer(client.post("/api/v1/auth/password-reset/", {"email": "ivy@example.com"},
+                                  content_type="application/json"))
+    pages = [client.get(url).status_code for url in ("/accounts/register/",
+                                                     "/accounts/password-reset/")]
+    other_ip = client.post("/accounts/register/", {}, REMOTE_ADDR="10.0.11.2").status_code
+    signed_in = Client(REMOTE_ADDR="10.0.11.1")  # the API twins ignore sessions: so do these
+    signed_in.force_login(User.objects.create_user(username="jo", email="jo@example.com"))
+    signed_in_post = signed_in.post("/accounts/password-reset/", {"email": "jo@example.com"})
+
+    assert counted == [200, 200, 400, 200, 200, 200]  # forms again with errors; the API's 400
+    wait = DAY - 3599  # whole seconds until the first post, at MIDNIGHT + 0.5, is a day old
+    assert answer(register_form) == (429, wait)
+    assert b"Too many requests" in register_form.content
+    assert answer(reset_form) == (429, wait)
+    assert api_twin == (429, wait)
+    assert pages == [200, 200]
+    assert other_ip == 200
+    assert signed_in_post.status_code == 429
+    assert not User.objects.filter(username="ivy").exists()
+
+
 # --- authenticated users -----------------------------------------------------------------------
 
 def test_users_are_counted_per_user_rest_and_graphql_together(settings: Any, db: None) -> None:
