@@ -1,6 +1,7 @@
 """App config of the project package itself (templates, management commands, start-up)."""
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class NexusConfig(AppConfig):
@@ -13,3 +14,10 @@ class NexusConfig(AppConfig):
         from nexus.eventstore import event_store_env
 
         configure(event_store_env)
+
+
+class NexusAdminConfig(admin_apps.AdminConfig):
+    """The admin app with :class:`nexus.admin.NexusAdminSite` as ``admin.site``."""
+
+    default = False  # named in INSTALLED_APPS; NexusConfig stays the default of "nexus"
+    default_site = "nexus.admin.NexusAdminSite"

@@ -45,7 +45,7 @@ NEXUS_SEED_DEMO = env_bool("NEXUS_SEED_DEMO", True)
 NEXUS_TRUSTED_PROXIES = int(os.environ.get("NEXUS_TRUSTED_PROXIES", "0") or 0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "nexus.apps.NexusAdminConfig",  # django.contrib.admin, its login throttled
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -134,12 +134,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, projection ------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Prefix of the cache's keys and of the throttles' (nexus.throttling) in Redis.
+NEXUS_CACHE_PREFIX = os.environ.get("NEXUS_CACHE_PREFIX", "nexus")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("NEXUS_CACHE_PREFIX", "nexus"),
+            "KEY_PREFIX": NEXUS_CACHE_PREFIX,
         }
     }
 else:

@@ -23,6 +23,15 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = FAST_HASHER
 
 
+@pytest.fixture(autouse=True)
+def throttle_counters_reset() -> None:
+    """Every test starts with no counted hits: ``cache.clear()`` misses the in-memory limiter,
+    and a test that moved the clock forward leaves hits "in the future" of the next one."""
+    from nexus.throttling import reset
+
+    reset()
+
+
 def truncate_event_store(app: NexusApplication) -> None:
     """Empty the event store's tables (they live outside Django's test transaction)."""
     tables = [app.recorder.events_table_name]

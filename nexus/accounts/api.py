@@ -18,7 +18,7 @@ from nexus.accounts import services
 from nexus.accounts.models import AccessToken, Team, User
 from nexus.accounts.permissions import IsAdmin
 from nexus.api import NexusApiView
-from nexus.throttling import LoginIpRateThrottle, LoginUsernameRateThrottle
+from nexus.throttling import LOGIN_THROTTLES, Throttled, count_login_attempt
 
 
 class UserSummarySerializer(serializers.Serializer):
@@ -39,15 +39,14 @@ class AuthLoginApi(NexusApiView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     # Every attempt counts, per client IP and per username, whether it succeeds or not.
-    throttle_classes = [LoginIpRateThrottle, LoginUsernameRateThrottle]
+    throttle_classes = list(LOGIN_THROTTLES)
 
     def check_throttles(self, request: Request) -> None:
-        """Stop at the first refusal (IP, then username). Counting an attempt the IP limit
-        refused against the username too would let simultaneous attempts pass one counter and
-        fail the other, and fewer than the limit get through."""
-        for throttle in self.get_throttles():
-            if not throttle.allow_request(request, self):
-                self.throttled(request, throttle.wait())
+        """The same counters, checked the same way, as the HTML form and the admin login."""
+        try:
+            count_login_attempt(request)
+        except Throttled as error:
+            self.throttled(request, error.wait)
 
     class InputSerializer(serializers.Serializer):
         class Meta:

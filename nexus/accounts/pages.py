@@ -17,8 +17,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from nexus.accounts import services
+from nexus.accounts.page_throttles import counted_like_anonymous_api, refuse_login_attempt
 from nexus.accounts.tokens import reset_tokens, user_from_uid
-from nexus.throttling import LoginIpRateThrottle, LoginUsernameRateThrottle
 
 USERNAME_FIELD = forms.RegexField(regex=r"^[\w.@+-]+\Z", max_length=150, label="Username",
                                   widget=forms.TextInput(attrs={"autocomplete": "username"}))
@@ -70,17 +70,11 @@ class LoginPage(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Every attempt counts against the API's login limits (the same counters, checked
         the same way), or the form would be a way around them."""
-        for throttle in (LoginIpRateThrottle(), LoginUsernameRateThrottle()):
-            if not throttle.allow_request(request, self):
-                response = _message(request, title="Too many attempts", ok=False, link=None,
-                                    message="Too many login attempts. Try again later.")
-                response.status_code = 429
-                response["Retry-After"] = str(int(throttle.wait() or 1))
-                return response
-        return super().post(request, *args, **kwargs)
+        return refuse_login_attempt(request) or super().post(request, *args, **kwargs)
 
 
 @require_http_methods(["GET", "POST"])
+@counted_like_anonymous_api
 def register_page(request: HttpRequest) -> HttpResponse:
     """Create an inactive account and send its activation link."""
     form = RegistrationForm(request.POST or None)
@@ -110,6 +104,7 @@ def activate_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@counted_like_anonymous_api
 def password_reset_page(request: HttpRequest) -> HttpResponse:
     """Ask for a reset link (same answer for every address)."""
     form = ResetRequestForm(request.POST or None)
