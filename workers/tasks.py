@@ -7,10 +7,12 @@ from smtplib import SMTPException
 from uuid import UUID
 
 from celery import shared_task
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from commands import delivery
 from nexus import dispatch
+from nexus.accounts.services import access_tokens_delete_expired
 from projections.projector import catch_up
 
 DELIVERY_MAX_RETRIES = 6
@@ -57,3 +59,9 @@ def send_account_email(self, kind: str, argument: str) -> None:  # type: ignore[
         send(argument)
     except (SMTPException, OSError) as error:
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries, base=2.0))
+
+
+@shared_task(ignore_result=True)
+def delete_expired_access_tokens() -> int:
+    """Sweep the Bearer tokens unused for longer than ``NEXUS_TOKEN_TTL_HOURS`` (hourly beat)."""
+    return access_tokens_delete_expired(now=timezone.now())

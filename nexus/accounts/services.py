@@ -1,6 +1,8 @@
-"""Self-service account flows: register, activate, reset a password."""
+"""Self-service account flows: register, activate, reset a password; expired tokens."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.contrib.auth import password_validation
 from django.core.cache import cache
@@ -9,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from events.values import Role
-from nexus.accounts.models import AccessToken, User
+from nexus.accounts.models import AccessToken, User, token_expiry_cutoff
 from nexus.accounts.tokens import activation_tokens, reset_tokens, user_from_uid
 from nexus.dispatch import queue_account_email
 
@@ -82,3 +84,13 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         user.save(update_fields=["password"])
         AccessToken.objects.filter(user=user).delete()  # sessions of the old password end
     return user
+
+
+def access_tokens_delete_expired(*, now: datetime) -> int:
+    """Delete the tokens unused for longer than ``NEXUS_TOKEN_TTL_HOURS``; how many.
+
+    They no longer work anyway (and go when presented); this keeps the table from growing
+    with the tokens of clients that never come back.
+    """
+    deleted, _ = AccessToken.objects.filter(last_used_at__lt=token_expiry_cutoff(now)).delete()
+    return deleted

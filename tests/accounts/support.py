@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -92,3 +93,28 @@ PUBLIC_URL = "https://nexus.example.com"
 def public_url_fixture(settings: Any) -> None:
     """Links in emails come from NEXUS_PUBLIC_URL, read when the email is written."""
     settings.NEXUS_PUBLIC_URL = PUBLIC_URL
+
+
+@dataclass
+class Clock:
+    """Django's clock (``django.utils.timezone.now``), stopped at ``now`` until moved on."""
+
+    now: datetime
+
+    def advance(self, **delta: float) -> datetime:
+        """Move the clock forward by ``timedelta(**delta)``; the new time."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(name="clock")
+def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Stops Django's clock (the time is outside our control): tests move it on themselves.
+
+    Code that reads ``timezone.now()`` sees it: token expiry, ``auto_now`` fields.
+    """
+    from django.utils import timezone
+
+    clock = Clock(now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr(timezone, "now", lambda: clock.now)
+    return clock
