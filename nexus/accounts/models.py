@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -55,6 +55,7 @@ class User(AbstractUser):
     )
 
     objects = NexusUserManager()
+    _password_disabled = False  # set_unusable_password() was called since the last save
 
     class Meta:
         indexes = [models.Index(fields=["email"])]
@@ -65,6 +66,31 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""),
                                     name="accounts_user_email_ci_unique"),
         ]
+
+    def set_unusable_password(self) -> None:
+        """Turning password login off (the admin's password form can) is a password change."""
+        super().set_unusable_password()
+        self._password_disabled = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a password change or a deactivation then ends all of the user's tokens.
+
+        API.md wants every way covered: the reset, the admin's forms, ``changepassword``,
+        ``set_password(); save()`` anywhere. Django's own code does those through save(), so
+        the rule lives here rather than in a service. A password change is told the way
+        Django's save() tells it (``_password``, set by set_password(); a hash upgrade at
+        login clears it, as that changes no password). An inactive user keeps no tokens, so
+        reactivating the account does not bring old ones back.
+        """
+        ends_tokens = not self._state.adding and (
+            self._password is not None or self._password_disabled or not self.is_active)
+        self._password_disabled = False
+        if not ends_tokens:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():  # never the new password with the old tokens
+            super().save(*args, **kwargs)
+            AccessToken.objects.filter(user=self).delete()
 
     @property
     def effective_role(self) -> Role:

@@ -71,7 +71,8 @@ def password_reset_request(*, email: str) -> None:
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
-    """Set a new password from a reset link; the link then stops working, and so do tokens."""
+    """Set a new password from a reset link; the link then stops working, and so do the
+    user's tokens (``User.save``)."""
     user = user_from_uid(uid)
     if user is None or not user.is_active or not reset_tokens.check_token(user, token):
         raise ValidationError({"token": ["This reset link is invalid, used or expired."]})
@@ -79,10 +80,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         password_validation.validate_password(new_password, user)
     except ValidationError as error:
         raise ValidationError({"new_password": list(error.messages)}) from None
-    with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        AccessToken.objects.filter(user=user).delete()  # sessions of the old password end
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
     return user
 
 
