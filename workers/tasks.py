@@ -53,7 +53,8 @@ ACCOUNT_EMAIL_MAX_RETRIES = 8
 @shared_task(bind=True, acks_late=True, max_retries=ACCOUNT_EMAIL_MAX_RETRIES,
              ignore_result=True)
 def send_account_email(self, kind: str, argument: str) -> None:  # type: ignore[no-untyped-def]
-    """Activation and reset emails; SMTP failures retry with exponential backoff and jitter."""
+    """Account emails (``dispatch.ACCOUNT_EMAILS``); SMTP failures retry with exponential
+    backoff and jitter."""
     send = import_string(dispatch.ACCOUNT_EMAILS[kind])
     try:
         send(argument)

@@ -82,7 +82,8 @@ class LoginPage(auth_views.LoginView):
 
 @require_http_methods(["GET", "POST"])
 def register_page(request: HttpRequest) -> HttpResponse:
-    """Create an inactive account and send its activation link."""
+    """Create an inactive account and send its activation link (or, for an address that
+    has an account, a reminder to its owner: the page does not say which)."""
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -92,10 +93,10 @@ def register_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error("password1" if field == "password" else field, messages)
-        else:
+        else:  # the same page whether or not the address already had an account
             return _message(request, title="Check your email", ok=True, link=None,
-                            message="We sent an activation link to "
-                                    f"{form.cleaned_data['email']}. Follow it to log in.")
+                            message=f"We sent a message to {form.cleaned_data['email']}: "
+                                    "the next step is in it.")
     return _form(request, form, title="Create an account", submit="Register")
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 
 PASSWORD = "correct horse battery"
@@ -118,3 +119,23 @@ def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock(now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     monkeypatch.setattr(timezone, "now", lambda: clock.now)
     return clock
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The suite's fast hasher, counting the passwords it hashes (a configured hasher, so
+    the code under test runs as it is)."""
+
+    algorithm = "counting_md5"
+    hashed = 0
+
+    def encode(self, password: str, salt: str) -> str:
+        CountingHasher.hashed += 1
+        return super().encode(password, salt)
+
+
+@pytest.fixture(name="counting_hasher")
+def counting_hasher_fixture(settings: Any) -> type[CountingHasher]:
+    """Hash passwords with :class:`CountingHasher`, its count reset."""
+    settings.PASSWORD_HASHERS = ["tests.accounts.support.CountingHasher"]
+    CountingHasher.hashed = 0
+    return CountingHasher
