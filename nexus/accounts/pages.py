@@ -100,14 +100,31 @@ def register_page(request: HttpRequest) -> HttpResponse:
     return _form(request, form, title="Create an account", submit="Register")
 
 
+def _activation_failed(request: HttpRequest) -> HttpResponse:
+    return _message(request, title="Activation failed", ok=False,
+                    message="This activation link is invalid, used or expired.")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def activate_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:
-    """Follow the emailed activation link."""
-    user = services.user_activate(uid=uid, token=token)
+    """The emailed link shows a button; only pressing it (a POST) activates the account.
+
+    Mail scanners fetch the links in the emails they check: if fetching the link activated,
+    they would activate accounts that nobody confirmed. A bad link fails on the GET already.
+    """
+    if request.method == "POST":
+        user = services.user_activate(uid=uid, token=token)
+        if user is None:
+            return _activation_failed(request)
+        return _message(request, title="Account activated", ok=True,
+                        message=f"Welcome, {user.username}. Your account is active; you can "
+                                "log in.")
+    user = services.activation_link_user(uid=uid, token=token)  # GET and HEAD change nothing
     if user is None:
-        return _message(request, title="Activation failed", ok=False,
-                        message="This activation link is invalid, used or expired.")
-    return _message(request, title="Account activated", ok=True,
-                    message=f"Welcome, {user.username}. Your account is active; you can log in.")
+        return _activation_failed(request)
+    return _form(request, forms.Form(), title="Activate your account",
+                 submit="Activate my account",
+                 intro=f"Welcome, {user.username}. Press the button to activate your account.")
 
 
 @require_http_methods(["GET", "POST"])

@@ -65,10 +65,19 @@ def _create_inactive_user(*, username: str, email: str, password: str) -> User |
         return None
 
 
-def user_activate(*, uid: str, token: str) -> User | None:
-    """Activate the account a link names; ``None`` for a bad, used or expired link."""
+def activation_link_user(*, uid: str, token: str) -> User | None:
+    """The inactive user a valid activation link names; ``None`` for a bad, used or expired
+    link. Reads only: following the link must change nothing."""
     user = user_from_uid(uid)
     if user is None or user.is_active or not activation_tokens.check_token(user, token):
+        return None
+    return user
+
+
+def user_activate(*, uid: str, token: str) -> User | None:
+    """Activate the account a link names; ``None`` for a bad, used or expired link."""
+    user = activation_link_user(uid=uid, token=token)
+    if user is None:
         return None
     user.is_active = True
     # The link's hash covers last_login: stamping it kills the link for good. Otherwise the

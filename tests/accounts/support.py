@@ -75,6 +75,11 @@ def post_form(client: Client, url: str, data: dict[str, str]) -> Any:
     return client.post(url, {**data, "csrfmiddlewaretoken": csrf_token(page.content.decode())})
 
 
+def activate(client: Client, path: str) -> Any:
+    """Open the emailed activation link and press its button, as a person does."""
+    return post_form(client, path, {})
+
+
 def api_login(username: str, password: str, **extra: Any) -> Any:
     """POST the login API with a fresh client (no cookies)."""
     return Client().post(LOGIN_URL, {"username": username, "password": password},

@@ -26,6 +26,7 @@ from tests.accounts.smtp import smtp_fixture  # noqa: F401
 from tests.accounts.support import (
     PASSWORD,
     PUBLIC_URL,
+    activate,
     api_login,
     celery_outbox_fixture,  # noqa: F401
     counting_hasher_fixture,  # noqa: F401
@@ -69,12 +70,15 @@ def activation_link(smtp: Any, to: str) -> str:
     uid, token = links[0]
     link = f"{PUBLIC_URL}/accounts/activate/{uid}/{token}/"
     assert f'href="{link}"' in received.html
+    for part in (received.text, received.html):  # the link alone activates nothing
+        assert "press the button on the page to activate" in " ".join(part.split())
     return link
 
 
 def test_register_activate_login(inline: None, smtp: Any,
                                  django_capture_on_commit_callbacks: Any) -> None:
-    """201 and an inactive user; the emailed link activates it once; only then login works."""
+    """201 and an inactive user; the emailed link's button activates it once; only then
+    login works."""
     response = register(django_capture_on_commit_callbacks)
 
     assert response.status_code == 201, response.content
@@ -90,7 +94,7 @@ def test_register_activate_login(inline: None, smtp: Any,
     assert inactive.status_code == wrong_password.status_code == unknown.status_code == 401
     assert inactive.json() == wrong_password.json() == unknown.json()
 
-    page = Client().get(path_of(link, PUBLIC_URL))
+    page = activate(Client(enforce_csrf_checks=True), path_of(link, PUBLIC_URL))
     assert page.status_code == 200
     assert "Account activated" in page.content.decode()
     assert User.objects.get(id=user.id).is_active
@@ -100,9 +104,10 @@ def test_register_activate_login(inline: None, smtp: Any,
     assert login.json()["user"] == {"id": str(user.id), "username": "alice",
                                     "email": "alice@example.com", "role": "user"}
 
-    again = Client().get(path_of(link, PUBLIC_URL))
-    assert again.status_code == 400
-    assert "invalid, used or expired" in again.content.decode()
+    for again in (Client().get(path_of(link, PUBLIC_URL)),
+                  Client().post(path_of(link, PUBLIC_URL))):
+        assert again.status_code == 400
+        assert "invalid, used or expired" in again.content.decode()
     assert len(smtp.messages) == 1
 
 
@@ -114,7 +119,7 @@ def test_the_link_cannot_undo_an_admins_deactivation(inline: None, smtp: Any,
     assert register(django_capture_on_commit_callbacks).status_code == 201
     user_id = User.objects.get(username="alice").id
     path = path_of(activation_link(smtp, "alice@example.com"), PUBLIC_URL)
-    assert Client().get(path).status_code == 200
+    assert activate(Client(), path).status_code == 200
     assert api_login("alice", PASSWORD).status_code == 200
     User.objects.create_user(username="root", email="root@example.com", password=PASSWORD,
                              role="admin")
@@ -123,9 +128,10 @@ def test_the_link_cannot_undo_an_admins_deactivation(inline: None, smtp: Any,
         f"/api/v1/users/{user_id}/", {"is_active": False}, content_type="application/json")
     assert deactivated.status_code == 200, deactivated.content
 
-    again = Client().get(path)
+    again = Client().post(path)
 
     assert again.status_code == 400
+    assert Client().get(path).status_code == 400
     assert not User.objects.get(id=user_id).is_active
     assert api_login("alice", PASSWORD).status_code == 401
 
@@ -143,7 +149,8 @@ def test_celery_mode_queues_the_email_for_the_worker(celery_outbox: Any, smtp: A
     [result] = celery_outbox.run_account_emails()
     assert result.successful()
     link = activation_link(smtp, "alice@example.com")
-    assert Client().get(path_of(link, PUBLIC_URL)).status_code == 200
+    assert activate(Client(), path_of(link, PUBLIC_URL)).status_code == 200
+    assert User.objects.get(username="alice").is_active
 
 
 def test_no_email_before_the_commit(inline: None, smtp: Any,
@@ -169,9 +176,39 @@ def test_a_forged_or_foreign_activation_link_fails(inline: None, smtp: Any,
     client = Client()
     for uid, token in ((alice_uid, bob_token), (bob_uid, alice_token), ("garbage", alice_token),
                        (alice_uid, "1-" + "0" * 32), ("", "")):
-        response = client.get(f"/accounts/activate/{uid}/{token}/")
-        assert response.status_code in (400, 404), (uid, token)
+        path = f"/accounts/activate/{uid}/{token}/"
+        for response in (client.get(path), client.post(path), client.put(path)):
+            assert response.status_code in (400, 404, 405), (uid, token)
+            assert "Activate my account" not in response.content.decode()
     assert not User.objects.filter(is_active=True).exists()
+
+
+def test_following_the_link_activates_nothing(inline: None, smtp: Any,
+                                              django_capture_on_commit_callbacks: Any) -> None:
+    """Mail scanners fetch the links in emails: however often the link is fetched, the
+    account stays inactive; the page's button (a POST with the CSRF token) activates it."""
+    register(django_capture_on_commit_callbacks)
+    path = path_of(activation_link(smtp, "alice@example.com"), PUBLIC_URL)
+    browser = Client(enforce_csrf_checks=True)
+
+    pages = [browser.get(path), Client().get(path), Client().head(path), browser.get(path)]
+
+    assert [page.status_code for page in pages] == [200, 200, 200, 200]
+    html = pages[0].content.decode()
+    assert '<form method="post"' in html and 'name="csrfmiddlewaretoken"' in html
+    assert '<button type="submit">Activate my account</button>' in html
+    assert "Welcome, alice." in html
+    assert not User.objects.get(username="alice").is_active
+
+    assert Client().put(path).status_code == 405
+    assert browser.post(path).status_code == 403  # without the form's CSRF token
+    assert not User.objects.get(username="alice").is_active
+
+    done = activate(browser, path)
+
+    assert done.status_code == 200
+    assert "Account activated" in done.content.decode()
+    assert User.objects.get(username="alice").is_active
 
 
 def activation_link_of(smtp: Any, to: str) -> str:
@@ -429,7 +466,7 @@ def test_registration_page_creates_the_account_the_same_way(
     assert (user.is_active, user.role, user.team_id) == (False, "user", None)
     link = activation_link(smtp, "carol@example.com")
     assert api_login("carol", PASSWORD).status_code == 401
-    assert browser.get(path_of(link, PUBLIC_URL)).status_code == 200
+    assert activate(browser, path_of(link, PUBLIC_URL)).status_code == 200
     assert api_login("carol", PASSWORD).status_code == 200
 
 
