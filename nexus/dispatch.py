@@ -23,6 +23,7 @@ DELIVERY_TASK = "workers.tasks.deliver_invoice"
 ACCOUNT_EMAIL_TASK = "workers.tasks.send_account_email"
 ACCOUNT_EMAILS = {
     "activation": "nexus.accounts.emails.send_activation",
+    "account_exists": "nexus.accounts.emails.send_account_exists",
     "password_reset": "nexus.accounts.emails.send_password_reset",
 }
 # A queued, not yet started catch-up covers every later command: a burst queues one task.

@@ -6,8 +6,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
 
 from events.application import get_application
+from events.values import Role
+from nexus.accounts.authentication import BearerTokenAuthentication
 from projections.projector import projection_position
 
 
@@ -16,8 +22,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def readyz(request: HttpRequest) -> JsonResponse:
-    """Database, event store, cache and projection lag; 503 naming what is wrong."""
+def _checks() -> dict[str, str]:
+    """Database, event store, cache and projection lag; a failed check starts with "error"."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -41,6 +47,35 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception as error:
         checks["cache"] = f"error: {error.__class__.__name__}"
     checks["projection_mode"] = settings.NEXUS_PROJECTION_MODE
+    return checks
+
+
+def _is_operator(request: HttpRequest) -> bool:
+    """Staff (``is_staff``: the Django admin's users) or an admin, by session or Bearer token.
+
+    Bad credentials make no 401 here: a probe answers every caller, the rest only see less.
+    """
+    authenticated = Request(request, authenticators=[BearerTokenAuthentication(),
+                                                     SessionAuthentication()])
+    try:
+        user = authenticated.user
+    except APIException:
+        return False
+    return bool(user and user.is_authenticated
+                and (user.is_staff or user.effective_role is Role.ADMIN))
+
+
+@never_cache  # the answer depends on who asks: no shared cache may keep the staff's one
+def readyz(request: HttpRequest) -> JsonResponse:
+    """``{"status": "ok" | "unavailable"}``, 200 or 503, for everyone; the checks behind it
+    only for staff and admins.
+
+    Orchestrators need the status alone; the event store's position and the projection lag
+    tell how much business goes through Nexus, which is not for anyone who can reach the port.
+    """
+    checks = _checks()
     healthy = not any(value.startswith("error") for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks},
-                        status=200 if healthy else 503)
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
+    if _is_operator(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -169,6 +169,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workers.tasks.catch_up_projections",
         "schedule": float(os.environ.get("NEXUS_CATCH_UP_SECONDS", "5")),
     },
+    # Expired tokens are deleted when presented; this sweeps the ones nobody presents again.
+    "delete-expired-access-tokens": {
+        "task": "workers.tasks.delete_expired_access_tokens",
+        "schedule": 3600.0,
+    },
 }
 # A broker that is down must never hold up a command: fail fast, the beat catches up later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
@@ -185,6 +190,8 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/accounts/welcome/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # reset and activation links live one hour
+# A Bearer token stops working this long after its last use (each use extends it).
+NEXUS_TOKEN_TTL_HOURS = int(os.environ.get("NEXUS_TOKEN_TTL_HOURS", "720"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -139,3 +139,10 @@ def console_errors(driver: Any) -> list[str]:
     """Messages the page logged at SEVERE level (script errors, CSP violations, 404s)."""
     return [entry["message"] for entry in driver.get_log("browser")
             if entry.get("level") == "SEVERE"]
+
+
+@pytest.fixture(name="dev_server")
+def dev_server_fixture(tmp_path: Path) -> Iterator[str]:
+    """``manage.py runserver`` (what ``make run`` starts) on the test database; its base URL."""
+    with running_server("runserver", tmp_path / "runserver.log") as base:
+        yield base

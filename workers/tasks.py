@@ -7,10 +7,12 @@ from smtplib import SMTPException
 from uuid import UUID
 
 from celery import shared_task
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from commands import delivery
 from nexus import dispatch
+from nexus.accounts.services import access_tokens_delete_expired
 from projections.projector import catch_up
 
 DELIVERY_MAX_RETRIES = 6
@@ -51,9 +53,16 @@ ACCOUNT_EMAIL_MAX_RETRIES = 8
 @shared_task(bind=True, acks_late=True, max_retries=ACCOUNT_EMAIL_MAX_RETRIES,
              ignore_result=True)
 def send_account_email(self, kind: str, argument: str) -> None:  # type: ignore[no-untyped-def]
-    """Activation and reset emails; SMTP failures retry with exponential backoff and jitter."""
+    """Account emails (``dispatch.ACCOUNT_EMAILS``); SMTP failures retry with exponential
+    backoff and jitter."""
     send = import_string(dispatch.ACCOUNT_EMAILS[kind])
     try:
         send(argument)
     except (SMTPException, OSError) as error:
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries, base=2.0))
+
+
+@shared_task(ignore_result=True)
+def delete_expired_access_tokens() -> int:
+    """Sweep the Bearer tokens unused for longer than ``NEXUS_TOKEN_TTL_HOURS`` (hourly beat)."""
+    return access_tokens_delete_expired(now=timezone.now())

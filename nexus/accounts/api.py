@@ -316,16 +316,39 @@ class AuthRegisterApi(NexusApiView):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
-    @swagger_auto_schema(request_body=InputSerializer, security=[],
-                         responses={201: UserOutputSerializer, 400: "invalid input"})
+    class OutputSerializer(serializers.Serializer):
+        """What was asked for, and no more: the answer must not depend on the address being
+        new, so it holds nothing the server made (no id, no account state)."""
+
+        class Meta:
+            ref_name = "AuthRegisterOutput"
+
+        detail = serializers.CharField()
+        username = serializers.CharField()
+        email = serializers.EmailField()
+
+    DETAIL = "Check your email: the next step is in the message we sent to that address."
+
+    @swagger_auto_schema(
+        request_body=InputSerializer, security=[],
+        responses={201: OutputSerializer, 400: "invalid input, weak password or taken username"},
+        operation_description=(
+            "Creates an inactive account (role `user`, no team) and emails its activation "
+            "link. An address that already has an account gets the same 201 with the same "
+            "body, and its owner a \"you already have an account\" email instead: the answer "
+            "never tells which addresses are registered. A taken username answers 400."
+        ),
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            user = services.user_register(**data.validated_data)
+            services.user_register(**data.validated_data)
         except DjangoValidationError as error:
             raise _as_drf_error(error) from None
-        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        answer = {"detail": self.DETAIL, "username": data.validated_data["username"],
+                  "email": data.validated_data["email"]}
+        return Response(self.OutputSerializer(answer).data, status=status.HTTP_201_CREATED)
 
 
 class AuthPasswordResetApi(NexusApiView):

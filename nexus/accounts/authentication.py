@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from nexus.accounts.models import AccessToken, User, token_digest
+from nexus.accounts.models import AccessToken, User
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -17,7 +18,7 @@ class BearerTokenAuthentication(BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: HttpRequest) -> tuple[User, AccessToken] | None:
-        """``None`` without a Bearer header; 401 for a bad or revoked token."""
+        """``None`` without a Bearer header; 401 for a bad, revoked or expired token."""
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -27,7 +28,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             raw = parts[1].decode()
         except UnicodeError:
             raise AuthenticationFailed("Invalid token.") from None
-        token = AccessToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
+        token = AccessToken.use(raw, now=timezone.now())
         if token is None or not token.user.is_active:
             raise AuthenticationFailed("Invalid or expired token.")
         return token.user, token

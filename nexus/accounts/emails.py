@@ -1,4 +1,5 @@
-"""Account emails (activation, password reset), plain text and HTML from templates.
+"""Account emails (activation, "you already have an account", password reset), plain text
+and HTML from templates.
 
 Sending raises on SMTP errors so that the Celery task can retry; Django refuses header
 injection (``BadHeaderError``) and the API's fields refuse CR and LF before we get here.
@@ -34,6 +35,18 @@ def send_activation(user_id: str) -> bool:
             f"{activation_tokens.make_token(user)}/")
     _send(template="activation", subject="Activate your Nexus account", to=user.email,
           context={"user": user, "link": link})
+    return True
+
+
+def send_account_exists(email: str) -> bool:
+    """Tell the owner of ``email`` that someone tried to register it again; ``False`` if no
+    account has that address (any more)."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        return False
+    _send(template="account_exists", subject="You already have a Nexus account", to=user.email,
+          context={"user": user, "login_link": f"{settings.NEXUS_PUBLIC_URL}/accounts/login/",
+                   "reset_link": f"{settings.NEXUS_PUBLIC_URL}/accounts/password-reset/"})
     return True
 
 

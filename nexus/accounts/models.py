@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from events.values import Actor, Role
 
@@ -52,6 +55,7 @@ class User(AbstractUser):
     )
 
     objects = NexusUserManager()
+    _password_disabled = False  # set_unusable_password() was called since the last save
 
     class Meta:
         indexes = [models.Index(fields=["email"])]
@@ -62,6 +66,31 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""),
                                     name="accounts_user_email_ci_unique"),
         ]
+
+    def set_unusable_password(self) -> None:
+        """Turning password login off (the admin's password form can) is a password change."""
+        super().set_unusable_password()
+        self._password_disabled = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a password change or a deactivation then ends all of the user's tokens.
+
+        API.md wants every way covered: the reset, the admin's forms, ``changepassword``,
+        ``set_password(); save()`` anywhere. Django's own code does those through save(), so
+        the rule lives here rather than in a service. A password change is told the way
+        Django's save() tells it (``_password``, set by set_password(); a hash upgrade at
+        login clears it, as that changes no password). An inactive user keeps no tokens, so
+        reactivating the account does not bring old ones back.
+        """
+        ends_tokens = not self._state.adding and (
+            self._password is not None or self._password_disabled or not self.is_active)
+        self._password_disabled = False
+        if not ends_tokens:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():  # never the new password with the old tokens
+            super().save(*args, **kwargs)
+            AccessToken.objects.filter(user=self).delete()
 
     @property
     def effective_role(self) -> Role:
@@ -87,16 +116,50 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def token_expiry_cutoff(now: datetime) -> datetime:
+    """Tokens last used before this moment have expired (``NEXUS_TOKEN_TTL_HOURS`` unused)."""
+    return now - timedelta(hours=settings.NEXUS_TOKEN_TTL_HOURS)
+
+
 class AccessToken(models.Model):
-    """A Bearer token from a login; logging out deletes it."""
+    """A Bearer token from a login.
+
+    It ends on logout, ``NEXUS_TOKEN_TTL_HOURS`` after its last use, and with a password change
+    or deactivation of its user (``User.save``).
+    """
+
+    # Each use extends the token, but recording every use would make every request, reads
+    # included, a write. So the time of use is written at most once a minute: a token may
+    # expire up to a minute before TTL after its very last use, which no one can tell apart.
+    USE_RECORDED_EVERY = timedelta(minutes=1)
 
     digest = models.CharField(max_length=64, unique=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(db_index=True)  # the index serves the periodic sweep
 
     @classmethod
     def issue(cls, user: User) -> str:
         """Create a token for ``user`` and return its only plain-text copy."""
         raw = secrets.token_urlsafe(32)
-        cls.objects.create(digest=token_digest(raw), user=user)
+        cls.objects.create(digest=token_digest(raw), user=user, last_used_at=timezone.now())
         return raw
+
+    @classmethod
+    def use(cls, raw: str, *, now: datetime) -> AccessToken | None:
+        """The live token ``raw`` names, its use at ``now`` recorded; ``None`` if there is none.
+
+        An expired token is deleted here, as it is presented; the periodic sweep
+        (:func:`nexus.accounts.services.access_tokens_delete_expired`) deletes the others.
+        """
+        token = cls.objects.select_related("user").filter(digest=token_digest(raw)).first()
+        if token is None:
+            return None
+        if token.last_used_at < token_expiry_cutoff(now):
+            token.delete()
+            return None
+        if now - token.last_used_at >= cls.USE_RECORDED_EVERY:
+            # Conditional, so that simultaneous requests write once and never move it back.
+            cls.objects.filter(pk=token.pk, last_used_at__lt=now).update(last_used_at=now)
+            token.last_used_at = now
+        return token

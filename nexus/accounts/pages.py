@@ -76,7 +76,8 @@ class LoginPage(auth_views.LoginView):
 @require_http_methods(["GET", "POST"])
 @counted_like_anonymous_api
 def register_page(request: HttpRequest) -> HttpResponse:
-    """Create an inactive account and send its activation link."""
+    """Create an inactive account and send its activation link (or, for an address that
+    has an account, a reminder to its owner: the page does not say which)."""
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -86,21 +87,38 @@ def register_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error("password1" if field == "password" else field, messages)
-        else:
+        else:  # the same page whether or not the address already had an account
             return _message(request, title="Check your email", ok=True, link=None,
-                            message="We sent an activation link to "
-                                    f"{form.cleaned_data['email']}. Follow it to log in.")
+                            message=f"We sent a message to {form.cleaned_data['email']}: "
+                                    "the next step is in it.")
     return _form(request, form, title="Create an account", submit="Register")
 
 
+def _activation_failed(request: HttpRequest) -> HttpResponse:
+    return _message(request, title="Activation failed", ok=False,
+                    message="This activation link is invalid, used or expired.")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def activate_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:
-    """Follow the emailed activation link."""
-    user = services.user_activate(uid=uid, token=token)
+    """The emailed link shows a button; only pressing it (a POST) activates the account.
+
+    Mail scanners fetch the links in the emails they check: if fetching the link activated,
+    they would activate accounts that nobody confirmed. A bad link fails on the GET already.
+    """
+    if request.method == "POST":
+        user = services.user_activate(uid=uid, token=token)
+        if user is None:
+            return _activation_failed(request)
+        return _message(request, title="Account activated", ok=True,
+                        message=f"Welcome, {user.username}. Your account is active; you can "
+                                "log in.")
+    user = services.activation_link_user(uid=uid, token=token)  # GET and HEAD change nothing
     if user is None:
-        return _message(request, title="Activation failed", ok=False,
-                        message="This activation link is invalid, used or expired.")
-    return _message(request, title="Account activated", ok=True,
-                    message=f"Welcome, {user.username}. Your account is active; you can log in.")
+        return _activation_failed(request)
+    return _form(request, forms.Form(), title="Activate your account",
+                 submit="Activate my account",
+                 intro=f"Welcome, {user.username}. Press the button to activate your account.")
 
 
 @require_http_methods(["GET", "POST"])

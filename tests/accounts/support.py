@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 
 PASSWORD = "correct horse battery"
@@ -73,6 +75,11 @@ def post_form(client: Client, url: str, data: dict[str, str]) -> Any:
     return client.post(url, {**data, "csrfmiddlewaretoken": csrf_token(page.content.decode())})
 
 
+def activate(client: Client, path: str) -> Any:
+    """Open the emailed activation link and press its button, as a person does."""
+    return post_form(client, path, {})
+
+
 def api_login(username: str, password: str, **extra: Any) -> Any:
     """POST the login API with a fresh client (no cookies)."""
     return Client().post(LOGIN_URL, {"username": username, "password": password},
@@ -92,3 +99,48 @@ PUBLIC_URL = "https://nexus.example.com"
 def public_url_fixture(settings: Any) -> None:
     """Links in emails come from NEXUS_PUBLIC_URL, read when the email is written."""
     settings.NEXUS_PUBLIC_URL = PUBLIC_URL
+
+
+@dataclass
+class Clock:
+    """Django's clock (``django.utils.timezone.now``), stopped at ``now`` until moved on."""
+
+    now: datetime
+
+    def advance(self, **delta: float) -> datetime:
+        """Move the clock forward by ``timedelta(**delta)``; the new time."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(name="clock")
+def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Stops Django's clock (the time is outside our control): tests move it on themselves.
+
+    Code that reads ``timezone.now()`` sees it: token expiry, ``auto_now`` fields.
+    """
+    from django.utils import timezone
+
+    clock = Clock(now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr(timezone, "now", lambda: clock.now)
+    return clock
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The suite's fast hasher, counting the passwords it hashes (a configured hasher, so
+    the code under test runs as it is)."""
+
+    algorithm = "counting_md5"
+    hashed = 0
+
+    def encode(self, password: str, salt: str) -> str:
+        CountingHasher.hashed += 1
+        return super().encode(password, salt)
+
+
+@pytest.fixture(name="counting_hasher")
+def counting_hasher_fixture(settings: Any) -> type[CountingHasher]:
+    """Hash passwords with :class:`CountingHasher`, its count reset."""
+    settings.PASSWORD_HASHERS = ["tests.accounts.support.CountingHasher"]
+    CountingHasher.hashed = 0
+    return CountingHasher

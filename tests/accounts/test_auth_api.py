@@ -210,7 +210,9 @@ def test_admin_patches_role_team_and_active(admin, people) -> None:
 
     response = admin.patch(url, {"is_active": True}, format="json")
     assert response.status_code == 200 and response.json()["is_active"] is True
-    assert bearer(owner_token).get("/api/v1/auth/me/").status_code == 200
+    # API.md (amended): deactivation ended the tokens; reactivating brings none back.
+    assert bearer(owner_token).get("/api/v1/auth/me/").status_code == 401
+    assert bearer(token_of("owner")).get("/api/v1/auth/me/").status_code == 200
 
 
 @pytest.mark.parametrize(("body", "field"), [

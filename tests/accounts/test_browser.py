@@ -1,5 +1,6 @@
 """The HTML account pages in a real browser: headless Chromium, driven by Selenium, against a
-real development server (``manage.py runserver`` in a subprocess) on the test database.
+real development server (``manage.py runserver`` in a subprocess, tests/live.py)
+on the test database.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` packages and the ``selenium`` package;
 skipped (with the reason) without them. The screenshot lands in artifacts/browser/login.png.
@@ -7,8 +8,6 @@ skipped (with the reason) without them. The screenshot lands in artifacts/browse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +15,11 @@ from django.conf import global_settings
 
 from nexus.accounts.models import User
 from tests.accounts.support import PASSWORD
-from tests.live import BASE_DIR, chromium_fixture, running_server  # noqa: F401 - fixture
+from tests.live import BASE_DIR, chromium_fixture, dev_server_fixture  # noqa: F401 - fixtures
 
 SCREENSHOT = BASE_DIR / "artifacts" / "browser" / "login.png"
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def dev_server(tmp_path: Path) -> Iterator[str]:
-    with running_server("runserver", tmp_path / "runserver.log") as base:
-        yield base
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from django.test import Client
 
 from nexus.accounts.models import User
 from tests.accounts.smtp import smtp_fixture  # noqa: F401
-from tests.accounts.support import PASSWORD, path_of
+from tests.accounts.support import PASSWORD, activate, path_of
 from workers import tasks
 
 PUBLIC_URL = "https://nexus.example.com"
@@ -60,7 +60,9 @@ def test_smtp_down_then_up_delivers_once(newcomer: User, smtp: Any,
     assert received.rcpt_tos == ("newcomer@example.com",)
     assert backoffs == [(0, 2.0), (1, 2.0)]  # retried twice, the backoff growing each time
     [link] = smtp.links("/accounts/activate/")
-    assert Client().get(path_of(link, PUBLIC_URL)).status_code == 200
+    assert activate(Client(), path_of(link, PUBLIC_URL)).status_code == 200
+    newcomer.refresh_from_db()
+    assert newcomer.is_active
 
 
 def test_password_reset_email_retries_too(newcomer: User, smtp: Any,

@@ -9,11 +9,14 @@ in-process) or, for the production path, in ``celery`` mode with the queued task
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from typing import Any
 
 import pytest
+from django.core import mail
+from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 
@@ -23,8 +26,10 @@ from tests.accounts.smtp import smtp_fixture  # noqa: F401
 from tests.accounts.support import (
     PASSWORD,
     PUBLIC_URL,
+    activate,
     api_login,
     celery_outbox_fixture,  # noqa: F401
+    counting_hasher_fixture,  # noqa: F401
     path_of,
     post_form,
     public_url_fixture,  # noqa: F401
@@ -33,6 +38,7 @@ from tests.accounts.support import (
 pytestmark = pytest.mark.django_db
 
 REGISTER_URL = "/api/v1/auth/register/"
+DETAIL = "Check your email: the next step is in the message we sent to that address."
 ACTIVATION = re.compile(
     re.escape(PUBLIC_URL) + r"/accounts/activate/([A-Za-z0-9_-]+)/([0-9a-z]+-[0-9a-f]+)/"
 )
@@ -40,8 +46,10 @@ ACTIVATION = re.compile(
 
 @pytest.fixture
 def inline(settings: Any) -> None:
-    """Account emails sent in-process, right after the commit."""
+    """Account emails sent in-process, right after the commit; no reminder cooldown left in
+    the cache by an earlier test."""
     settings.NEXUS_PROJECTION_MODE = "inline"
+    cache.clear()
 
 
 def register(capture: Any, **fields: str) -> Any:
@@ -62,19 +70,20 @@ def activation_link(smtp: Any, to: str) -> str:
     uid, token = links[0]
     link = f"{PUBLIC_URL}/accounts/activate/{uid}/{token}/"
     assert f'href="{link}"' in received.html
+    for part in (received.text, received.html):  # the link alone activates nothing
+        assert "press the button on the page to activate" in " ".join(part.split())
     return link
 
 
 def test_register_activate_login(inline: None, smtp: Any,
                                  django_capture_on_commit_callbacks: Any) -> None:
-    """201 and an inactive user; the emailed link activates it once; only then login works."""
+    """201 and an inactive user; the emailed link's button activates it once; only then
+    login works."""
     response = register(django_capture_on_commit_callbacks)
 
     assert response.status_code == 201, response.content
-    body = response.json()
-    assert body == {"id": body["id"], "username": "alice", "email": "alice@example.com",
-                    "role": "user", "team_id": None, "is_active": False}
-    user = User.objects.get(id=body["id"])
+    assert response.json() == {"detail": DETAIL, "username": "alice", "email": "alice@example.com"}
+    user = User.objects.get(username="alice")
     assert (user.is_active, user.role, user.team_id, user.is_staff) == (False, "user", None, False)
     assert user.check_password(PASSWORD)
     link = activation_link(smtp, "alice@example.com")
@@ -85,19 +94,20 @@ def test_register_activate_login(inline: None, smtp: Any,
     assert inactive.status_code == wrong_password.status_code == unknown.status_code == 401
     assert inactive.json() == wrong_password.json() == unknown.json()
 
-    page = Client().get(path_of(link, PUBLIC_URL))
+    page = activate(Client(enforce_csrf_checks=True), path_of(link, PUBLIC_URL))
     assert page.status_code == 200
     assert "Account activated" in page.content.decode()
-    assert User.objects.get(id=body["id"]).is_active
+    assert User.objects.get(id=user.id).is_active
 
     login = api_login("alice", PASSWORD)
     assert login.status_code == 200, login.content
-    assert login.json()["user"] == {"id": body["id"], "username": "alice",
+    assert login.json()["user"] == {"id": str(user.id), "username": "alice",
                                     "email": "alice@example.com", "role": "user"}
 
-    again = Client().get(path_of(link, PUBLIC_URL))
-    assert again.status_code == 400
-    assert "invalid, used or expired" in again.content.decode()
+    for again in (Client().get(path_of(link, PUBLIC_URL)),
+                  Client().post(path_of(link, PUBLIC_URL))):
+        assert again.status_code == 400
+        assert "invalid, used or expired" in again.content.decode()
     assert len(smtp.messages) == 1
 
 
@@ -106,9 +116,10 @@ def test_the_link_cannot_undo_an_admins_deactivation(inline: None, smtp: Any,
                                                       ) -> None:
     """Used once is used for good: after an admin deactivates the account (within the link's
     hour, before any session login), following the link again does not reactivate it."""
-    user_id = register(django_capture_on_commit_callbacks).json()["id"]
+    assert register(django_capture_on_commit_callbacks).status_code == 201
+    user_id = User.objects.get(username="alice").id
     path = path_of(activation_link(smtp, "alice@example.com"), PUBLIC_URL)
-    assert Client().get(path).status_code == 200
+    assert activate(Client(), path).status_code == 200
     assert api_login("alice", PASSWORD).status_code == 200
     User.objects.create_user(username="root", email="root@example.com", password=PASSWORD,
                              role="admin")
@@ -117,9 +128,10 @@ def test_the_link_cannot_undo_an_admins_deactivation(inline: None, smtp: Any,
         f"/api/v1/users/{user_id}/", {"is_active": False}, content_type="application/json")
     assert deactivated.status_code == 200, deactivated.content
 
-    again = Client().get(path)
+    again = Client().post(path)
 
     assert again.status_code == 400
+    assert Client().get(path).status_code == 400
     assert not User.objects.get(id=user_id).is_active
     assert api_login("alice", PASSWORD).status_code == 401
 
@@ -131,13 +143,14 @@ def test_celery_mode_queues_the_email_for_the_worker(celery_outbox: Any, smtp: A
     response = register(django_capture_on_commit_callbacks)
 
     assert response.status_code == 201
-    assert celery_outbox.account_emails() == [{"kind": "activation",
-                                               "argument": response.json()["id"]}]
+    assert celery_outbox.account_emails() == [
+        {"kind": "activation", "argument": str(User.objects.get(username="alice").id)}]
     assert smtp.messages == []
     [result] = celery_outbox.run_account_emails()
     assert result.successful()
     link = activation_link(smtp, "alice@example.com")
-    assert Client().get(path_of(link, PUBLIC_URL)).status_code == 200
+    assert activate(Client(), path_of(link, PUBLIC_URL)).status_code == 200
+    assert User.objects.get(username="alice").is_active
 
 
 def test_no_email_before_the_commit(inline: None, smtp: Any,
@@ -163,9 +176,39 @@ def test_a_forged_or_foreign_activation_link_fails(inline: None, smtp: Any,
     client = Client()
     for uid, token in ((alice_uid, bob_token), (bob_uid, alice_token), ("garbage", alice_token),
                        (alice_uid, "1-" + "0" * 32), ("", "")):
-        response = client.get(f"/accounts/activate/{uid}/{token}/")
-        assert response.status_code in (400, 404), (uid, token)
+        path = f"/accounts/activate/{uid}/{token}/"
+        for response in (client.get(path), client.post(path), client.put(path)):
+            assert response.status_code in (400, 404, 405), (uid, token)
+            assert "Activate my account" not in response.content.decode()
     assert not User.objects.filter(is_active=True).exists()
+
+
+def test_following_the_link_activates_nothing(inline: None, smtp: Any,
+                                              django_capture_on_commit_callbacks: Any) -> None:
+    """Mail scanners fetch the links in emails: however often the link is fetched, the
+    account stays inactive; the page's button (a POST with the CSRF token) activates it."""
+    register(django_capture_on_commit_callbacks)
+    path = path_of(activation_link(smtp, "alice@example.com"), PUBLIC_URL)
+    browser = Client(enforce_csrf_checks=True)
+
+    pages = [browser.get(path), Client().get(path), Client().head(path), browser.get(path)]
+
+    assert [page.status_code for page in pages] == [200, 200, 200, 200]
+    html = pages[0].content.decode()
+    assert '<form method="post"' in html and 'name="csrfmiddlewaretoken"' in html
+    assert '<button type="submit">Activate my account</button>' in html
+    assert "Welcome, alice." in html
+    assert not User.objects.get(username="alice").is_active
+
+    assert Client().put(path).status_code == 405
+    assert browser.post(path).status_code == 403  # without the form's CSRF token
+    assert not User.objects.get(username="alice").is_active
+
+    done = activate(browser, path)
+
+    assert done.status_code == 200
+    assert "Account activated" in done.content.decode()
+    assert User.objects.get(username="alice").is_active
 
 
 def activation_link_of(smtp: Any, to: str) -> str:
@@ -173,22 +216,148 @@ def activation_link_of(smtp: Any, to: str) -> str:
     return ACTIVATION.search(received.text).group(0)
 
 
-@pytest.mark.parametrize(("fields", "error_field"), [
-    ({"username": "ALICE", "email": "other@example.com"}, "username"),
-    ({"username": "other", "email": "Alice@Example.com"}, "email"),
-])
-def test_duplicates_are_refused(inline: None, smtp: Any, django_capture_on_commit_callbacks: Any,
-                                fields: dict[str, str], error_field: str) -> None:
-    """Usernames and emails are unique whatever their case: 400 and nothing sent."""
+@pytest.mark.parametrize("email", ["other@example.com", "Alice@Example.com"])
+def test_a_taken_username_is_refused(inline: None, smtp: Any,
+                                     django_capture_on_commit_callbacks: Any, email: str) -> None:
+    """Usernames are unique whatever their case: 400 naming the username and nothing sent,
+    whether or not the address is taken too (so the 400 tells nothing about addresses)."""
     assert register(django_capture_on_commit_callbacks).status_code == 201
     smtp.wait_for(1)
 
-    response = register(django_capture_on_commit_callbacks, **fields)
+    response = register(django_capture_on_commit_callbacks, username="ALICE", email=email)
 
     assert response.status_code == 400
-    assert error_field in response.json()
+    assert response.json() == {"username": ["A user with that username already exists."]}
     assert User.objects.count() == 1
     assert len(smtp.messages) == 1
+
+
+# --- an address that already has an account ------------------------------------------------
+# API.md (amended): the same 201, and the owner gets a "you already have an account" email.
+
+REMINDER = "You already have a Nexus account"
+
+
+def owner_of_shared(state: str) -> User | None:
+    """No account, an active or an inactive one with the address shared@example.com."""
+    if state == "free":
+        return None
+    return User.objects.create_user(username="carol", email="Shared@Example.com",
+                                    password=PASSWORD, is_active=state == "active")
+
+
+@pytest.mark.parametrize("state", ["free", "active", "inactive"])
+def test_the_answer_does_not_depend_on_the_address_being_taken(
+        inline: None, smtp: Any, django_capture_on_commit_callbacks: Any,
+        counting_hasher: Any, state: str) -> None:
+    """Same status, same body (what was sent, echoed: nothing the server made); and the
+    password is hashed once either way, so the slowest step of the
+    request does not tell a taken address by its absence."""
+    owner_of_shared(state)
+    counting_hasher.hashed = 0
+
+    response = register(django_capture_on_commit_callbacks, username="dave",
+                        email="shared@example.com")
+
+    assert response.status_code == 201, response.content
+    assert response.json() == {"detail": DETAIL, "username": "dave",
+                               "email": "shared@example.com"}
+    assert "Location" not in response.headers  # no resource to point at
+    assert counting_hasher.hashed == 1
+    assert User.objects.filter(username="dave").exists() is (state == "free")
+    [received] = smtp.wait_for(1)
+    expected_subject = "Activate your Nexus account" if state == "free" else REMINDER
+    assert received.message["Subject"] == expected_subject
+
+
+def test_the_owner_of_a_taken_address_is_reminded_instead(
+        inline: None, smtp: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """To the address on the account, with the username and the ways back in; no account
+    is made and no activation link is sent."""
+    owner_of_shared("active")
+
+    register(django_capture_on_commit_callbacks, username="dave", email="SHARED@example.com")
+
+    assert list(User.objects.values_list("username", flat=True)) == ["carol"]
+    [received] = smtp.wait_for(1)
+    assert received.rcpt_tos == ("Shared@example.com",)
+    assert received.message["Subject"] == REMINDER
+    assert received.message.get_content_type() == "multipart/alternative"
+    for link in (f"{PUBLIC_URL}/accounts/login/", f"{PUBLIC_URL}/accounts/password-reset/"):
+        assert link in received.text
+        assert f'href="{link}"' in received.html
+    assert "carol" in received.text and "carol" in received.html
+    assert "dave" not in received.text
+    assert "/accounts/activate/" not in received.text + received.html
+
+
+def test_an_inactive_owner_is_told_the_account_is_not_active(
+        inline: None, smtp: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """No log-in or reset link that would not work, and no activation link either: an
+    account an admin deactivated must not be reactivated by registering its address."""
+    owner_of_shared("inactive")
+
+    register(django_capture_on_commit_callbacks, username="dave", email="shared@example.com")
+
+    [received] = smtp.wait_for(1)
+    assert received.message["Subject"] == REMINDER
+    assert "not active" in received.text and "not active" in received.html
+    assert "/accounts/" not in received.text + received.html
+    assert User.objects.filter(is_active=True).count() == 0
+
+
+def test_the_reminder_goes_through_the_worker(celery_outbox: Any, smtp: Any,
+                                             django_capture_on_commit_callbacks: Any) -> None:
+    """The same queued, retrying path as the activation email."""
+    owner_of_shared("active")
+
+    register(django_capture_on_commit_callbacks, username="dave", email="shared@example.com")
+
+    assert celery_outbox.account_emails() == [{"kind": "account_exists",
+                                               "argument": "shared@example.com"}]
+    assert smtp.messages == []
+    [result] = celery_outbox.run_account_emails()
+    assert result.successful(), result.traceback
+    [received] = smtp.wait_for(1)
+    assert (received.rcpt_tos, received.message["Subject"]) == (("Shared@example.com",), REMINDER)
+
+
+def test_one_reminder_per_address_per_cooldown(celery_outbox: Any, smtp: Any,
+                                               django_capture_on_commit_callbacks: Any) -> None:
+    """Registering someone's address over and over answers the same each time, but their
+    mailbox gets one reminder per cooldown (as with reset emails)."""
+    owner_of_shared("active")
+
+    answers = [register(django_capture_on_commit_callbacks, username=f"dave{i}",
+                        email=email)
+               for i, email in enumerate(["shared@example.com", "SHARED@example.com",
+                                          "shared@example.com"])]
+
+    assert [answer.status_code for answer in answers] == [201, 201, 201]
+    assert celery_outbox.account_emails() == [{"kind": "account_exists",
+                                               "argument": "shared@example.com"}]
+
+
+@pytest.mark.parametrize("state", ["free", "active"])
+def test_a_weak_password_is_refused_alike_for_taken_addresses(
+        inline: None, smtp: Any, django_capture_on_commit_callbacks: Any, state: str) -> None:
+    owner_of_shared(state)
+
+    response = register(django_capture_on_commit_callbacks, username="dave",
+                        email="shared@example.com", password="password123")
+
+    assert response.status_code == 400
+    assert response.json() == {"password": ["This password is too common."]}
+    assert smtp.messages == []
+
+
+def test_the_openapi_schema_documents_the_answer(db: None) -> None:
+    schema = json.loads(Client().get("/swagger.json", HTTP_ACCEPT="application/json").content)
+    post = schema["paths"]["/auth/register/"]["post"]
+    assert post["responses"]["201"]["schema"] == {"$ref": "#/definitions/AuthRegisterOutput"}
+    assert set(schema["definitions"]["AuthRegisterOutput"]["properties"]) == {
+        "detail", "username", "email"}
+    assert "same 201 with the same body" in post["description"]
 
 
 @pytest.mark.parametrize("password", ["short1", "password123", "12345678901234", "alice1234",
@@ -297,7 +466,7 @@ def test_registration_page_creates_the_account_the_same_way(
     assert (user.is_active, user.role, user.team_id) == (False, "user", None)
     link = activation_link(smtp, "carol@example.com")
     assert api_login("carol", PASSWORD).status_code == 401
-    assert browser.get(path_of(link, PUBLIC_URL)).status_code == 200
+    assert activate(browser, path_of(link, PUBLIC_URL)).status_code == 200
     assert api_login("carol", PASSWORD).status_code == 200
 
 
@@ -351,9 +520,13 @@ def test_registration_page_refuses_a_taken_username(inline: None, smtp: Any,
 @pytest.mark.parametrize("clash", ["username", "email"])
 def test_simultaneous_registrations_of_one_name_make_one_account(settings: Any,
                                                                 clash: str) -> None:
-    """Twelve registrations released together: one 201, the others 400, never a 500."""
+    """Twelve registrations released together, never a 500, one account. One username:
+    one 201, the others 400. One address: twelve 201s (a taken address answers like a new
+    one, also when the database, not the check, finds it taken), one activation email and
+    one reminder (the cooldown)."""
     settings.NEXUS_PROJECTION_MODE = "inline"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cache.clear()
     count = 12
     barrier = threading.Barrier(count)
     statuses: list[int] = []
@@ -381,5 +554,33 @@ def test_simultaneous_registrations_of_one_name_make_one_account(settings: Any,
         thread.join(timeout=60)
     assert not errors, errors
     assert 500 not in statuses, sorted(statuses)
-    assert sorted(statuses) == [201] + [400] * (count - 1)
     assert User.objects.count() == 1
+    subjects = sorted(message.subject for message in mail.outbox)
+    if clash == "username":
+        assert sorted(statuses) == [201] + [400] * (count - 1)
+        assert subjects == ["Activate your Nexus account"]
+    else:
+        assert statuses == [201] * count
+        assert subjects == ["Activate your Nexus account", "You already have a Nexus account"]
+
+
+def test_registration_page_answers_a_taken_address_like_a_new_one(
+        inline: None, smtp: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """The second registration of an address gets the first one's page, byte for byte; its
+    owner gets the reminder and no second account is made."""
+    def register_on_page(username: str) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_form(Client(enforce_csrf_checks=True), "/accounts/register/", {
+                "username": username, "email": "shared@example.com",
+                "password1": PASSWORD, "password2": PASSWORD})
+
+    first, second = register_on_page("carol"), register_on_page("dave")
+
+    assert first.status_code == second.status_code == 200
+    assert "Check your email" in first.content.decode()
+    assert first.content == second.content
+    assert list(User.objects.values_list("username", flat=True)) == ["carol"]
+    activation, reminder = smtp.wait_for(2)
+    assert activation.message["Subject"] == "Activate your Nexus account"
+    assert (reminder.rcpt_tos, reminder.message["Subject"]) == (("shared@example.com",),
+                                                                REMINDER)
