@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError, GraphQLSyntaxError, parse
+from graphql import GraphQLError
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -22,7 +22,7 @@ from nexus.accounts.authentication import BearerTokenAuthentication
 from nexus.throttling import Throttled, client_ip, hit
 from projections.projector import projection_position
 from readapi.execution import NexusExecutionContext
-from readapi.limits import check_limits
+from readapi.limits import parse_and_check
 
 MIN_POSITION_WAIT_SECONDS = 2.0
 MIN_POSITION_POLL_SECONDS = 0.025
@@ -79,11 +79,8 @@ class NexusGraphQLView(GraphQLView):
             return _errors(400, [{"message": error.response.content.decode(errors="replace")}])
         if not query or not isinstance(query, str):
             return None  # graphene answers "Must provide query string."
-        try:
-            document = parse(query)
-        except GraphQLSyntaxError:
-            return None  # graphene answers with the syntax error
-        errors = check_limits(document, variables if isinstance(variables, dict) else None)
+        # A syntax error too is refused here, before authentication: parsing is bounded.
+        _, errors = parse_and_check(query, variables if isinstance(variables, dict) else None)
         return _errors(400, errors) if errors else None
 
     def _authenticate(self, request: HttpRequest) -> HttpResponse | None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
-from readapi.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS
+from readapi.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS
 from readapi.pagination import MAX_PAGE
 from tests.readapi.books import data, show, sql_queries
+from tests.readapi.shapes import chain, list_of_tokens, nested
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +73,25 @@ TOO_MUCH = {
     "nested first: $n = 1000": ({
         "query": "query($n: Int!) { clients { edges { node { invoices(first: $n) "
                  "{ totalCount } } } } }", "variables": {"n": 1000}}, "PAGE_TOO_LARGE"),
+    "first: a literal of 5,000 digits": ({
+        "query": "{ invoices(first: " + "9" * 5000 + ") { totalCount } }"}, "PAGE_TOO_LARGE"),
+    # Shapes that cost seconds, or 2^n, to refuse before they were counted once per fragment.
+    "40 fragments in a cycle, each spreading the next twice": ({
+        "query": chain(40, cyclic=True)}, "FRAGMENT_CYCLE"),
+    "40 fragments each spreading the next twice, then an unknown one": ({
+        "query": chain(40, leaf="...Missing")}, "UNKNOWN_FRAGMENT"),
+    "2^40 fields through 41 fragments": ({
+        "query": chain(40, leaf="invoices { totalCount }")}, "QUERY_TOO_COMPLEX"),
+    "2^40 aliases through 41 fragments": ({
+        "query": chain(40, leaf="a: invoices { totalCount }")}, "TOO_MANY_ALIASES"),
+    "a fragment defined twice": ({
+        "query": "{ ...F } fragment F on Query { invoices { totalCount } } "
+                 "fragment F on Query { clients { totalCount } }"}, "DUPLICATE_FRAGMENT"),
+    "60 aliases": ({"query": aliases(60)}, "TOO_MANY_ALIASES"),
+    "a query of a mebibyte": ({"query": "{ " + "a " * 524_200 + "}"}, "QUERY_TOO_LARGE"),
+    "more tokens than the parser reads": ({"query": list_of_tokens(MAX_TOKENS + 1)},
+                                          "QUERY_TOO_LARGE"),
+    "nested deeper than the parser reads": ({"query": nested(201)}, "QUERY_TOO_DEEP"),
 }
 
 
@@ -153,6 +174,33 @@ def test_limits_come_before_authentication(store):
     assert response.status_code == 400
     anonymous = send(APIClient(), {"query": aliases(MAX_ALIASES)})
     assert anonymous.status_code == 401
+
+
+def test_the_exponential_query_is_refused_anonymously_before_authentication(store):
+    """The issue's attack: a short anonymous body of fragments spreading each other twice held
+    a worker for seconds before authentication and throttles; it is refused at once."""
+    body = json.dumps({"query": chain(40, cyclic=True)})
+    assert len(body) < 2000
+    with sql_queries() as captured:
+        response = Client().post("/graphql/", data=body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "WWW-Authenticate" not in response.headers
+    answer = response.json()
+    assert "data" not in answer
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["FRAGMENT_CYCLE"]
+    assert answer["errors"][0]["message"].startswith('Cannot spread fragment "F0" within itself')
+    assert len(captured) == 0, show(captured)
+
+
+def test_a_syntax_error_is_refused_before_authentication(store):
+    """Parsing is bounded, so a syntax error is answered before the token is looked up."""
+    with sql_queries() as captured:
+        response = send(APIClient(), {"query": "{ invoices { totalCount }"})
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert error["message"].startswith("Syntax Error") and error["locations"]
+    assert len(captured) == 0, show(captured)
 
 
 def test_fragment_cycles_do_not_hang_the_limits(store, as_user):
