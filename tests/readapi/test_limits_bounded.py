@@ -19,21 +19,29 @@ import pytest
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSyntaxError,
     InlineFragmentNode,
+    IntValueNode,
     Node,
+    OperationDefinitionNode,
+    SelectionSetNode,
     Source,
+    VariableNode,
     parse,
 )
 from graphql.language import Lexer, TokenKind
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
 
 from readapi.limits import (
     MAX_ALIASES,
     MAX_COMMENTS,
     MAX_DEPTH,
     MAX_FIELDS,
+    MAX_PAGE,
     MAX_QUERY_LENGTH,
     MAX_TOKENS,
     RefusalCode,
@@ -277,3 +285,209 @@ def test_one_error_per_value_however_often_it_is_spread():
     assert codes(errors) == ["PAGE_TOO_LARGE", "PAGE_TOO_LARGE", "TOO_MANY_ALIASES",
                              "QUERY_TOO_COMPLEX"]
     assert ["(got 1000)" in errors[0].message, "(got -1)" in errors[1].message] == [True, True]
+
+
+# --- the property: any text, bounded work ------------------------------------------------------
+
+SEPARATORS = st.sampled_from([" ", " ", "\n", ", ", "\n  # a comment\n"])
+FIELD_NAMES = st.sampled_from(["invoices", "clients", "edges", "node", "id", "__typename"])
+ARGUMENT_VALUES = st.one_of(
+    st.integers(0, MAX_PAGE).map(str), st.sampled_from(["-1", "101", "1000", "-100000"]),
+    st.sampled_from(["$n", "$m", "$n", '"text"', "[draft, sent]", "[[1], [2, [3]]]",
+                     "{a: 1, b: [x]}", "null", "1.5", "true", "[]"]))
+
+
+@st.composite
+def selection_sets(draw: st.DrawFn, fragments: list[str], level: int = 0) -> str:
+    """A selection set of fields (aliases, arguments, lists), inline fragments and spreads."""
+    kinds = ["field", "field", "inline"] + ["spread"] * 3 * bool(fragments)
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(kinds))
+        if kind == "spread":
+            parts.append("..." + draw(st.sampled_from(fragments)))
+        elif kind == "inline" and level < 4:
+            parts.append("... on Query " + draw(selection_sets(fragments, level + 1)))
+        else:
+            alias = draw(st.sampled_from(["", "", "x: ", "y: "]))
+            arguments = draw(st.lists(st.tuples(st.sampled_from(["first", "first", "status"]),
+                                                ARGUMENT_VALUES), max_size=2))
+            written = "(" + ", ".join(f"{k}: {v}" for k, v in arguments) + ")" if arguments else ""
+            below = (draw(selection_sets(fragments, level + 1))
+                     if level < 4 and draw(st.booleans()) else "")
+            parts.append(f"{alias}{draw(FIELD_NAMES)}{written} {below}")
+    return "{ " + draw(SEPARATORS).join(parts) + " }"
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """Operations with variables and defaults, fragments spreading fragments (maybe in cycles,
+    maybe unknown ones), all syntactically valid."""
+    names = [f"F{i}" for i in range(draw(st.integers(0, 6)))]
+    acyclic = draw(st.booleans())
+    unknown = ["Missing"] if draw(st.integers(0, 9)) == 0 else []
+    definitions = []
+    for i, name in enumerate(names):
+        reachable = (names[i + 1:] if acyclic else names) + unknown
+        definitions.append(f"fragment {name} on Query " + draw(selection_sets(reachable)))
+    for j in range(draw(st.integers(1, 2))):
+        default = draw(st.sampled_from([None, 7777, 7777, MAX_PAGE, 0]))
+        variables = f"($n: Int{'' if default is None else f' = {default}'}, $m: Int)"
+        definitions.append(f"query O{j}{variables} " + draw(selection_sets(names + unknown)))
+    return draw(SEPARATORS).join(draw(st.permutations(definitions)))
+
+
+@st.composite
+def chains(draw: st.DrawFn) -> str:
+    """The exponential shapes: fragments spreading the next one to three times."""
+    leaf = draw(st.sampled_from(["a", "a: b", "invoices(first: 1000) { id }", "...Missing",
+                                 "x(first: $n)", "a { b { c { d { e { f } } } } }"]))
+    return chain(draw(st.integers(1, 60)), draw(st.integers(1, 3)), leaf=leaf,
+                 cyclic=draw(st.booleans()))
+
+
+SOUP = st.lists(st.sampled_from(["{", "}", "...", "a", "b:", "(", ")", "$n", "[", "]", "on",
+                                 "fragment", "query", "1000", '"s"', "#c\n", "@d", "!", "=",
+                                 "F0", "Query"]), max_size=200).map(" ".join)
+
+
+@st.composite
+def query_texts(draw: st.DrawFn) -> tuple[str, bool]:
+    """A text and whether it is valid syntax: documents, chains, token soup and garbage,
+    some of them repeated up to the body limit."""
+    well_formed = draw(st.integers(0, 3)) > 0
+    text = draw(st.one_of(documents(), documents(), chains()) if well_formed else SOUP)
+    if not well_formed and draw(st.booleans()):
+        garbage = draw(st.text(max_size=20))
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + garbage + text[at:]
+    times = draw(st.sampled_from([1, 1, 1, 2, 30, 0]))  # 0: as often as fits in the body
+    text = text * (times or max(1, (BODY_LIMIT - 100) // max(1, len(text))))
+    return text, well_formed
+
+
+SENT = st.one_of(st.none(), st.none(), st.integers(0, MAX_PAGE), st.sampled_from([
+    1000.0, 100.0, -1.0, 1e300, math.inf, math.nan, True, "1000", [1000]]))
+
+
+class TooBig(Exception):
+    """The reference expansion gave up: the document expands to too much."""
+
+
+class Expansion:
+    """Depth, aliases, fields and out-of-range ``first`` values found by walking every path
+    through the fragments, as the old walker did (exponential: gives up past 20,000 steps).
+
+    What ``check_document`` must agree with: inline and sent values count wherever they are
+    written, a default wherever its operation reaches.
+    """
+
+    def __init__(self, document: DocumentNode, variables: Mapping[str, Any]) -> None:
+        self.fragments = {d.name.value: d for d in document.definitions
+                          if isinstance(d, FragmentDefinitionNode)}
+        self.bad: set[str] = set()
+        self.steps = 0
+        self.depth = self.aliases = self.fields = 0
+        for operation in document.definitions:
+            if isinstance(operation, OperationDefinitionNode):
+                defaults = {d.variable.name.value: int(d.default_value.value)
+                            for d in operation.variable_definitions
+                            if isinstance(d.default_value, IntValueNode)}
+                depth, aliases, fields = self.walk(operation.selection_set,
+                                                   {**defaults, **variables})
+                self.depth = max(self.depth, depth)
+                self.aliases += aliases
+                self.fields += fields
+        for fragment in self.fragments.values():
+            self.walk(fragment.selection_set, variables)
+
+    def walk(self, selection_set: SelectionSetNode, scope: Mapping[str, Any]
+             ) -> tuple[int, int, int]:
+        depth = aliases = fields = 0
+        for selection in selection_set.selections:
+            self.steps += 1
+            if self.steps > 20_000:
+                raise TooBig
+            if isinstance(selection, FieldNode):
+                self.check_first(selection, scope)
+                below = (self.walk(selection.selection_set, scope)
+                         if selection.selection_set else (0, 0, 0))
+                depth = max(depth, below[0] + 1)
+                aliases += below[1] + (selection.alias is not None)
+                fields += below[2] + 1
+            else:
+                below = self.walk(self.fragments[selection.name.value].selection_set
+                                  if isinstance(selection, FragmentSpreadNode)
+                                  else selection.selection_set, scope)
+                depth = max(depth, below[0])
+                aliases += below[1]
+                fields += below[2]
+        return depth, aliases, fields
+
+    def check_first(self, field: FieldNode, scope: Mapping[str, Any]) -> None:
+        for argument in field.arguments:
+            value: Any = None
+            if argument.name.value == "first" and isinstance(argument.value, IntValueNode):
+                value = int(argument.value.value)
+            elif argument.name.value == "first" and isinstance(argument.value, VariableNode):
+                value = scope.get(argument.value.name.value)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, int) and not 0 <= value <= MAX_PAGE:
+                self.bad.add(str(value))
+
+
+STRUCTURE = {RefusalCode.DUPLICATE_FRAGMENT, RefusalCode.UNKNOWN_FRAGMENT,
+             RefusalCode.FRAGMENT_CYCLE}
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(sample=query_texts(), n=SENT, m=SENT)
+@example(sample=(chain(40, cyclic=True), True), n=None, m=None)
+@example(sample=(chain(40, leaf="...Missing") * 300, True), n=None, m=None)
+def test_every_text_is_answered_or_refused_with_bounded_work(sample, n, m):
+    """Any text up to the body limit, with any variables: an answer or a coded refusal, never an
+    exception; nothing over the length, token or comment bounds is parsed; the walk looks at
+    no selection more than twice; and its counts equal those of expanding every spread."""
+    text, well_formed = sample
+    variables = {name: value for name, value in (("n", n), ("m", m)) if value is not None}
+    document, errors = parse_and_check(text, variables)
+    event(f"{'accepted' if document else 'refused'}: {sorted(set(codes(errors)))}")
+    assert (document is None) == bool(errors)
+    assert set(codes(errors)) <= set(RefusalCode)
+    if len(text) > MAX_QUERY_LENGTH:
+        assert codes(errors) == ["QUERY_TOO_LARGE"]
+        return
+    counted = lexed(text)
+    if counted is None:  # the lexer fails somewhere: refused, before or at that point
+        assert document is None
+        return
+    tokens, comments = counted
+    if tokens > MAX_TOKENS or comments > MAX_COMMENTS:  # parsing never goes beyond the bounds
+        assert document is None
+        assert "QUERY_TOO_LARGE" in codes(errors) or not well_formed
+        return
+    if well_formed:
+        assert "GRAPHQL_PARSE_FAILED" not in codes(errors)
+    try:
+        parsed = parse(text)  # within the bounds: the same work as the bounded parse above
+    except GraphQLSyntaxError:
+        assert codes(errors) in (["GRAPHQL_PARSE_FAILED"], ["QUERY_TOO_DEEP"])
+        return
+    verdict = check_document(parsed, variables)
+    assert [e.formatted for e in verdict.errors] == [e.formatted for e in errors]
+    assert verdict.visited <= 2 * selections(parsed), (verdict.visited, selections(parsed))
+    if STRUCTURE & set(codes(errors)) or any(
+            isinstance(v, (int, float)) and not abs(v) < 10**20 for v in variables.values()):
+        return
+    try:
+        reference = Expansion(parsed, variables)
+    except TooBig:
+        event("too big for the reference expansion")
+        return
+    event("compared with the reference expansion")
+    assert (verdict.cost.depth, verdict.cost.aliases, verdict.cost.fields) == (
+        reference.depth, reference.aliases, reference.fields)
+    pages = {e.message for e in errors if e.extensions["code"] == "PAGE_TOO_LARGE"}
+    assert pages == {f"`first` must be between 0 and {MAX_PAGE} (got {v})." for v in reference.bad}
