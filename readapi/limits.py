@@ -45,16 +45,16 @@ MAX_ALIASES = 15
 MAX_FIELDS = 500
 MAX_PAGE = 100  # the largest ``first`` of any connection
 
-# Parsing costs about 15 microseconds per token on the 2-core development machine, so the token
-# bound is what bounds the CPU of a refusal. 2,000 tokens is four per field of a query at
-# MAX_FIELDS (a field is a name, an alias or an argument sometimes, braces around its
-# selections); the heaviest query we know (the benchmark's page of 50 invoices with every
-# field) has 112, GraphiQL's introspection query about 300. The length bound (16 characters a
-# token, indentation and comments included) stops a long string, comment or run of blanks,
-# which the parser would otherwise read one code point at a time. Comments are not tokens but
-# each is still read and kept, so they are bounded on their own.
+# Parsing is the costliest step of a refusal, about 15 microseconds a token on the 2-core
+# development machine (python -m bench limits), so the token bound is the CPU bound. 1,000 tokens
+# is twice the fields of a query at MAX_FIELDS, the largest answered (500 fields in a flat list
+# are ~510 tokens); the heaviest query of the benchmarks (a page of 50 invoices, every field)
+# has 112, graphql-core's introspection query 163. The length bound (32 characters a token, room
+# for indentation and comments) stops a long string, comment or run of blanks, which the parser
+# reads one code point at a time. Comments are not tokens, but each is read and kept: they are
+# bounded on their own.
 MAX_QUERY_LENGTH = 32_768
-MAX_TOKENS = 2_000
+MAX_TOKENS = 1_000
 MAX_COMMENTS = 1_000
 
 

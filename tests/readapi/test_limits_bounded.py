@@ -217,7 +217,7 @@ def test_a_fragment_spread_twice_counts_twice_and_is_walked_once():
 
 
 def test_depth_adds_up_along_a_chain_of_fragments():
-    count = 150
+    count = MAX_TOKENS // 12  # "fragment Fi on Query { a { ...Fj } }" is 10 tokens
     query = "{ ...F0 } " + " ".join(f"fragment F{i} on Query {{ a {{ ...F{i + 1} }} }}"
                                     for i in range(count)) + f" fragment F{count} on Query {{ b }}"
     errors = refused(query)
