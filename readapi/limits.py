@@ -80,7 +80,8 @@ class Cost:
     aliases: int = 0
     fields: int = 0
     # Variables used as ``first`` whose default is out of range in some operation (and that
-    # were not sent): whether that refuses depends on the operation that spreads them.
+    # were not sent): whether that refuses depends on the operation that spreads them. Empty
+    # unless such a default exists, and never more names than such defaults.
     page_variables: frozenset[str] = frozenset()
 
 
@@ -286,7 +287,8 @@ class _Measure:
 def _topological(spreads: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[str]]:
     """Names with each after those it spreads, or a cycle (its names in spread order).
 
-    Depth-first without recursion: a chain of a thousand fragments is a short text.
+    Depth-first without recursion: ``check_document`` takes any parsed document, and a chain of
+    fragments may be longer than Python's recursion limit.
     """
     order: list[str] = []
     done: set[str] = set()
