@@ -1,10 +1,12 @@
 """Write-side benchmark: how fast does Nexus append events, next to raw PostgreSQL inserts?
 
 ``python -m bench`` (from the project root, in the venv) runs this benchmark, then the
-read-side one (:mod:`bench.read_side`) in a child process; ``python -m bench write`` or
-``python -m bench read`` runs only one. This one uses ``DATABASE_URL`` (default
-``postgres://postgres@127.0.0.1:5432/nexus_bench``), creates that database if it is missing and
-empties the event store before measuring, so the figures never depend on earlier runs.
+read-side one (:mod:`bench.read_side`) in a child process, then the GraphQL limits one
+(:mod:`bench.graphql_limits`, seconds, no database); ``python -m bench write``,
+``python -m bench read`` or ``python -m bench limits`` runs only one. This one uses
+``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/nexus_bench``), creates that
+database if it is missing and empties the event store before measuring, so the figures never
+depend on earlier runs.
 
 Measured, single client, one command per transaction:
 
@@ -210,24 +212,34 @@ def main() -> None:
 
 
 def run(argv: list[str]) -> int:
-    """``python -m bench [write|read] [options]``: both benchmarks when none is named.
+    """``python -m bench [write|read|limits] [options]``: all benchmarks when none is named.
 
     The read side runs in a process of its own: Django reads its settings once per process,
-    and that benchmark needs its own database, projection mode and cache.
+    and that benchmark needs its own database, projection mode and cache. The limits one
+    needs neither Django nor a database.
     """
-    which, options = (argv[0], argv[1:]) if argv[:1] in (["write"], ["read"]) else ("", argv)
+    named = argv[:1] in (["write"], ["read"], ["limits"])
+    which, options = (argv[0], argv[1:]) if named else ("", argv)
     if which == "read":
         from bench.read_side import main as read_side
 
         read_side(options)
+        return 0
+    if which == "limits":
+        from bench.graphql_limits import main as graphql_limits
+
+        graphql_limits()
         return 0
     environment = dict(os.environ)  # as given, before main() points DATABASE_URL at nexus_bench
     main()
     if which == "write":
         return 0
     print(flush=True)
-    return subprocess.run([sys.executable, "-m", "bench", "read", *options],
+    code = subprocess.run([sys.executable, "-m", "bench", "read", *options],
                           env=environment, check=False).returncode
+    print(flush=True)
+    return subprocess.run([sys.executable, "-m", "bench", "limits"],
+                          env=environment, check=False).returncode or code
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from graphql import GraphQLError
 
-MAX_PAGE = 100
+from readapi.limits import MAX_PAGE  # one of the query limits, checked before the database too
+
 DEFAULT_PAGE = 20
 
 

@@ -24,9 +24,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
-    GraphQLSyntaxError,
     execute,
-    parse,
     validate,
 )
 from rest_framework import exceptions, status
@@ -41,7 +39,7 @@ from nexus.api import NexusApiView
 from nexus.parsers import GraphQLJSONParser
 from projections.projector import projection_position
 from readapi.execution import NexusExecutionContext
-from readapi.limits import check_limits
+from readapi.limits import parse_and_check
 
 logger = logging.getLogger(__name__)
 
@@ -122,22 +120,11 @@ def _graphql_params(data: Any) -> tuple[str, dict[str, Any] | None, str | None]:
     return query, variables, name
 
 
-def parse_query(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
-    """The parsed document, or the syntax error with a code."""
-    try:
-        return parse(query), []
-    except GraphQLSyntaxError as error:
-        return None, [_with_code(error, "GRAPHQL_PARSE_FAILED")]
-
-
 def read_operation(data: Any) -> Operation:
     """The request's operation, parsed and within the limits; ``GraphQLRefused`` otherwise."""
     query, variables, name = _graphql_params(data)
-    document, errors = parse_query(query)
+    document, errors = parse_and_check(query, variables)
     if document is None:
-        raise GraphQLRefused(errors)
-    errors = check_limits(document, variables)
-    if errors:
         raise GraphQLRefused(errors)
     return Operation(document=document, variables=variables, operation_name=name)
 
@@ -167,10 +154,30 @@ class GraphQLApi(NexusApiView):
     swagger_schema = None  # GraphQL documents itself (introspection, GraphiQL)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """Limits before anything else: refusing a query costs no database round trip."""
+        """Limits before the database: a refused query costs no round trip to it.
+
+        A request without credentials is counted against the anonymous limit first, so a
+        refusal counts like any other anonymous request (API.md); one with credentials is
+        counted once they are checked, after the limits.
+        """
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = \
+            self.perform_content_negotiation(request)
+        counted = False
+        if not _carries_credentials(request):
+            self.check_throttles(request)  # no credentials to look up: no database
+            counted = True
         if request.method == "POST":
             self.operation = read_operation(request.data)
-        super().initial(request, *args, **kwargs)
+        try:
+            self.perform_authentication(request)
+        except (exceptions.AuthenticationFailed, exceptions.NotAuthenticated):
+            if not counted:
+                self.check_throttles(request)  # a bad token is an anonymous request
+            raise
+        if not counted:
+            self.check_throttles(request)
+        self.check_permissions(request)
 
     def post(self, request: Request) -> Response:
         """Wait for ``X-Min-Position`` if asked, execute, answer."""
@@ -235,6 +242,12 @@ class GraphQLApi(NexusApiView):
             errors = [{"message": str(message), "extensions": extensions}]
         response.data = {"errors": errors}
         return response
+
+
+def _carries_credentials(request: Request) -> bool:
+    """A token or a session cookie to check; without either the caller is anonymous."""
+    return bool(request.META.get("HTTP_AUTHORIZATION")
+                or settings.SESSION_COOKIE_NAME in request.COOKIES)
 
 
 def _with_code(error: GraphQLError, code: str) -> GraphQLError:

@@ -8,19 +8,33 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
+from graphql import get_introspection_query
 from rest_framework.test import APIClient
 
-from readapi.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS
+from readapi.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS
 from readapi.pagination import MAX_PAGE
 from tests.readapi.books import data, show, sql_queries
+from tests.readapi.shapes import chain, list_of_tokens, nested
 
 pytestmark = pytest.mark.django_db
 
 
-def introspection(depth: int) -> str:
-    """A valid query whose deepest field is at ``depth`` (``__schema`` is level 1)."""
-    opened = "__schema { types { fields { type { " + "ofType { " * (depth - 5)
-    return "{ " + opened + "name" + " }" * (depth - 1) + " }"
+CONTAINERS = ("invoices", "edges", "node", "client")  # Query -> connection -> edge -> invoice
+LEAVES = ("id", "totalCount", "cursor", "id")  # a scalar of what each container returns
+
+
+def deep(depth: int) -> str:
+    """A query whose deepest field is at ``depth`` (refused before validation, so the chain
+    of invoices and clients need not exist in the schema beyond its real depth of 8)."""
+    names = [CONTAINERS[i % 4] for i in range(depth - 1)]
+    return "{ " + " { ".join(names) + " { " + LEAVES[(depth - 1) % 4] + " }" * depth
+
+
+def introspection(levels: int) -> str:
+    """A valid introspection query ``levels`` deep (``__schema`` is level 1)."""
+    opened = "__schema { types { fields { type { " + "ofType { " * (levels - 5)
+    return "{ " + opened + "name" + " }" * (levels - 1) + " }"
 
 
 def aliases(count: int) -> str:
@@ -33,13 +47,13 @@ def fields(count: int) -> str:
 
 
 TOO_MUCH = {
-    "too deep": ({"query": introspection(MAX_DEPTH + 1)}, "QUERY_TOO_DEEP"),
-    "far too deep": ({"query": introspection(40)}, "QUERY_TOO_DEEP"),
+    "too deep": ({"query": deep(MAX_DEPTH + 1)}, "QUERY_TOO_DEEP"),
+    "far too deep": ({"query": deep(40)}, "QUERY_TOO_DEEP"),
     "too deep through fragments": ({"query": """
         { ...T }
-        fragment T on Query { __schema { types { ...F } } }
-        fragment F on __Type { fields { type { ofType { ofType { ofType { ofType { ofType {
-          ofType { name } } } } } } } } }"""}, "QUERY_TOO_DEEP"),
+        fragment T on Query { invoices { edges { ...F } } }
+        fragment F on InvoiceEdge { node { client { invoices { edges { node { client {
+          invoices { edges { node { id } } } } } } } } } }"""}, "QUERY_TOO_DEEP"),
     "100 aliases": ({"query": aliases(100)}, "TOO_MANY_ALIASES"),
     "aliases through a fragment used twice": ({"query": """
         { ...F ...F }
@@ -71,6 +85,25 @@ TOO_MUCH = {
     "nested first: $n = 1000": ({
         "query": "query($n: Int!) { clients { edges { node { invoices(first: $n) "
                  "{ totalCount } } } } }", "variables": {"n": 1000}}, "PAGE_TOO_LARGE"),
+    "first: a literal of 5,000 digits": ({
+        "query": "{ invoices(first: " + "9" * 5000 + ") { totalCount } }"}, "PAGE_TOO_LARGE"),
+    # Shapes that cost seconds, or 2^n, to refuse before they were counted once per fragment.
+    "40 fragments in a cycle, each spreading the next twice": ({
+        "query": chain(40, cyclic=True)}, "FRAGMENT_CYCLE"),
+    "40 fragments each spreading the next twice, then an unknown one": ({
+        "query": chain(40, leaf="...Missing")}, "UNKNOWN_FRAGMENT"),
+    "2^40 fields through 41 fragments": ({
+        "query": chain(40, leaf="invoices { totalCount }")}, "QUERY_TOO_COMPLEX"),
+    "2^40 aliases through 41 fragments": ({
+        "query": chain(40, leaf="a: invoices { totalCount }")}, "TOO_MANY_ALIASES"),
+    "a fragment defined twice": ({
+        "query": "{ ...F } fragment F on Query { invoices { totalCount } } "
+                 "fragment F on Query { clients { totalCount } }"}, "DUPLICATE_FRAGMENT"),
+    "60 aliases": ({"query": aliases(60)}, "TOO_MANY_ALIASES"),
+    "a query of a mebibyte": ({"query": "{ " + "a " * 524_200 + "}"}, "QUERY_TOO_LARGE"),
+    "more tokens than the parser reads": ({"query": list_of_tokens(MAX_TOKENS + 1)},
+                                          "QUERY_TOO_LARGE"),
+    "nested deeper than the parser reads": ({"query": nested(201)}, "QUERY_TOO_DEEP"),
 }
 
 
@@ -129,7 +162,7 @@ def test_batched_body_is_refused_before_the_database(store, as_user):
 def test_messages_name_the_limit(store, as_user):
     client = as_user("owner")
     for body, words in (
-        ({"query": introspection(MAX_DEPTH + 1)}, [str(MAX_DEPTH), "deep"]),
+        ({"query": deep(MAX_DEPTH + 1)}, [str(MAX_DEPTH), "deep"]),
         ({"query": aliases(100)}, [str(MAX_ALIASES), "alias"]),
         ({"query": "{ invoices(first: 1000) { totalCount } }"}, [str(MAX_PAGE), "1000"]),
     ):
@@ -139,7 +172,13 @@ def test_messages_name_the_limit(store, as_user):
 
 def test_queries_at_the_limits_pass(store, as_user):
     client = as_user("owner")
-    assert data(client, introspection(MAX_DEPTH))["__schema"]["types"]
+    # The schema's deepest data path is 8 levels: within the limit.
+    assert data(client, "{ clients { edges { node { invoices { edges { node { client { id } } }"
+                        " } } } } }")["clients"]["edges"] == []
+    # Introspection reads the schema, not the database: its levels do not count, so GraphiQL's
+    # standard introspection query (and deeper) is answered.
+    assert data(client, introspection(MAX_DEPTH + 5))["__schema"]["types"]
+    assert data(client, get_introspection_query())["__schema"]["queryType"]["name"] == "Query"
     got = data(client, aliases(MAX_ALIASES))
     assert len(got) == MAX_ALIASES and all(v == {"totalCount": 0} for v in got.values())
     assert data(client, fields(MAX_FIELDS)) == {"invoices": {"edges": []}}
@@ -162,6 +201,33 @@ def test_limits_come_before_authentication(store):
     assert response.status_code == 400
     anonymous = send(APIClient(), {"query": aliases(MAX_ALIASES)})
     assert anonymous.status_code == 401
+
+
+def test_the_exponential_query_is_refused_anonymously_before_authentication(store):
+    """The issue's attack: a short anonymous body of fragments spreading each other twice held
+    a worker for seconds before authentication and throttles; it is refused at once."""
+    body = json.dumps({"query": chain(40, cyclic=True)})
+    assert len(body) < 2000
+    with sql_queries() as captured:
+        response = Client().post("/graphql/", data=body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "WWW-Authenticate" not in response.headers
+    answer = response.json()
+    assert "data" not in answer
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["FRAGMENT_CYCLE"]
+    assert answer["errors"][0]["message"].startswith('Cannot spread fragment "F0" within itself')
+    assert len(captured) == 0, show(captured)
+
+
+def test_a_syntax_error_is_refused_before_authentication(store):
+    """Parsing is bounded, so a syntax error is answered before the token is looked up."""
+    with sql_queries() as captured:
+        response = send(APIClient(), {"query": "{ invoices { totalCount }"})
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert error["message"].startswith("Syntax Error") and error["locations"]
+    assert len(captured) == 0, show(captured)
 
 
 def test_fragment_cycles_do_not_hang_the_limits(store, as_user):
