@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -65,16 +65,6 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     Adding zero turns ``-0.00`` into ``0.00``: a client should never be shown a negative zero.
     """
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP) + 0  # no "-0.00"
-
-
-@exact_arithmetic
-def floor_money(amount: Decimal, currency: str) -> Decimal:
-    """Cut an amount down to the minor unit, toward zero, for largest-remainder shares.
-
-    Toward zero rather than toward minus infinity: a line whose net rounds to a hair below
-    zero (a 100 % line discount) then takes a zero share, as the reference vectors do.
-    """
-    return amount.quantize(quantum(currency), rounding=ROUND_DOWN) + 0  # no "-0.00"
 
 
 def format_money(amount: Decimal, currency: str) -> str:
