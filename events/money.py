@@ -26,6 +26,10 @@ MINOR_UNITS: dict[str, int] = {
 # raise InvalidOperation (a 500 for valid input). Money arithmetic therefore runs with this many.
 MONEY_PRECISION = 120
 
+# A line's gross, an invoice's total and a payment must stay below this, in the currency's major
+# unit (API.md, "Input bounds"): 15 digits before the point, whatever the currency.
+AMOUNT_LIMIT = Decimal(10) ** 15
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
