@@ -31,6 +31,7 @@ DETAIL_FIELDS = ("issue_date", "due_date", "payment_terms_days", "notes", "disco
 # The line fields that move amounts, in the order an error names them when several changed.
 AMOUNT_FIELDS = ("unit_price", "quantity", "discount_percent", "tax_rate")
 HUNDRED = Decimal(100)
+QUANTITY_LIMIT = Decimal(10) ** 12  # quantities and unit prices: 12 digits before the point
 
 
 class Invoice(Aggregate):
@@ -575,16 +576,21 @@ class Invoice(Aggregate):
 
     @exact_arithmetic
     def _check_line(self, line: LineItem, field: str) -> None:
-        """The terms a line's amounts rely on: signs, percentages, a gross below the limit.
+        """The terms a line's amounts rely on: signs, bounds, places, a gross below the limit.
 
-        The API's serializers check the same bounds first; here they hold for every caller,
-        so no event carries a line the calculation (or a read column) cannot take. A gross
-        that reaches the limit names ``field``; the other errors name their own field.
+        The API's serializers check the same input bounds first; here they hold for every
+        caller, so no event carries a line the calculation or a read column cannot take (a
+        value the projector could not store would stop it). A gross that reaches the limit
+        names ``field``; the other errors name their own field.
         """
         if line.quantity <= 0:
             raise InvalidValue("quantity", "The quantity must be greater than zero.")
         if line.unit_price < 0:
             raise InvalidValue("unit_price", "The unit price cannot be negative.")
+        for name in ("quantity", "unit_price"):
+            value = getattr(line, name)
+            if value >= QUANTITY_LIMIT or not _has_places(value, 4):
+                raise InvalidValue(name, "At most 12 digits before the point and 4 after.")
         _check_percent("tax_rate", line.tax_rate)
         _check_percent("discount_percent", line.discount_percent)
         gross = line.quantity * line.unit_price
@@ -622,10 +628,18 @@ def _too_large(what: str, amount: Decimal, currency: str) -> str:
             f"(1000000000000000) {currency}.")
 
 
+def _has_places(value: Decimal, places: int) -> bool:
+    """``value`` has at most ``places`` decimal places (trailing zeros aside)."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and (exponent >= -places or value == round(value, places))
+
+
 def _check_percent(field: str, value: Decimal) -> None:
-    """A tax rate or discount from 0 to 100 (the calculation relies on it)."""
+    """A tax rate or discount from 0 to 100 with at most 3 places (API.md's input bounds)."""
     if not 0 <= value <= HUNDRED:
         raise InvalidValue(field, "A percentage must be from 0 to 100.")
+    if not _has_places(value, 3):
+        raise InvalidValue(field, "A percentage has at most 3 decimal places.")
 
 
 def _due_date(

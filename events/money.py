@@ -76,8 +76,13 @@ def format_money(amount: Decimal, currency: str) -> str:
     return str(round_money(amount, currency))
 
 
+@exact_arithmetic
 def format_rate(rate: Decimal) -> str:
-    """A percent without trailing zeros or exponent (``"19"``, ``"7.5"``), as in tax breakdowns."""
+    """A percent without trailing zeros or exponent (``"19"``, ``"7.5"``), as in tax breakdowns.
+
+    It writes quantities and prices too, so it runs with ``MONEY_PRECISION`` digits: in the
+    default context ``normalize`` rounds anything longer than 28 digits.
+    """
     return format(rate.normalize(), "f")
 
 

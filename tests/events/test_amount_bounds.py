@@ -29,6 +29,8 @@ from tests.events.builders import (
 
 D = Decimal
 BIGGEST_PRICE = "999999999999.9999"  # 12 digits before the point, 4 after: the API's largest
+HALF_TERA = "500000000000"  # 5 x 10^11
+SIX_HUNDRED_BILLION = {"quantity": "1200", "unit_price": HALF_TERA, "tax_rate": "0"}  # 6 x 10^14
 
 
 def refused(invoice, call, field, error=AmountOutOfRange):
@@ -82,9 +84,9 @@ def test_the_issues_line_is_refused():
 ])
 def test_a_gross_of_exactly_the_limit_is_refused_and_just_below_accepted(currency, below,
                                                                          total):
-    """The limit is in major units whatever the currency: 1000 x 10^12 is refused."""
+    """The limit is in major units whatever the currency: 2000 x 5 x 10^11 is refused."""
     invoice = open_draft(currency=currency)
-    refused(invoice, lambda: add_line(invoice, quantity="1000", unit_price="1000000000000",
+    refused(invoice, lambda: add_line(invoice, quantity="2000", unit_price=HALF_TERA,
                                       tax_rate="0"), "unit_price")
     add_line(invoice, quantity="1000", unit_price=below, tax_rate="0")
     assert str(invoice.totals.total) == total
@@ -115,14 +117,12 @@ def test_a_new_invoices_lines_name_the_lines_field_and_the_line():
 def test_lines_below_the_limit_whose_total_reaches_it_are_refused():
     """Two lines of 6 x 10^14 each: both grosses are fine, their total is not."""
     invoice = open_draft()
-    add_line(invoice, quantity="600", unit_price="1000000000000", tax_rate="0")
-    error = refused(invoice, lambda: add_line(invoice, quantity="600",
-                                              unit_price="1000000000000", tax_rate="0"),
-                    "unit_price")
+    add_line(invoice, **SIX_HUNDRED_BILLION)
+    error = refused(invoice, lambda: add_line(invoice, **SIX_HUNDRED_BILLION), "unit_price")
     assert "1200000000000000.00 EUR" in error.detail
     # Tax counts too: 9 x 10^14 at 19 % is 1.071 x 10^15.
     taxed = open_draft()
-    refused(taxed, lambda: add_line(taxed, quantity="900", unit_price="1000000000000",
+    refused(taxed, lambda: add_line(taxed, quantity="1800", unit_price=HALF_TERA,
                                     tax_rate="19"), "unit_price")
 
 
@@ -140,24 +140,23 @@ def test_the_largest_total_is_accepted_and_one_cent_more_refused():
 
 def test_a_new_invoice_whose_total_reaches_the_limit_is_refused_on_lines():
     invoice = open_draft(discount_percent=D("0"))
-    lines = [line_item("500", "1000000000000"), line_item("500", "1000000000000")]
+    lines = [line_item("1000", HALF_TERA), line_item("1000", HALF_TERA)]
     refused(invoice, lambda: invoice.add_lines(actor=OWNER, at=NOW, lines=lines), "lines")
 
 
-SIX_HUNDRED_BILLION = {"quantity": "600", "unit_price": "1000000000000", "tax_rate": "0"}
 # 9 x 10^14 at 19 % with 50 % off: 4.5 x 10^14 net, 5.355 x 10^14 in all.
-HALF_OFF = {"quantity": "900", "unit_price": "1000000000000", "tax_rate": "19",
+HALF_OFF = {"quantity": "1800", "unit_price": HALF_TERA, "tax_rate": "19",
             "discount_percent": "50"}
 
 
 @pytest.mark.parametrize(
     ("line", "change", "field"),
     [
-        (SIX_HUNDRED_BILLION, {"unit_price": D("2000000000000")}, "unit_price"),  # gross
-        (SIX_HUNDRED_BILLION, {"quantity": D("1000")}, "quantity"),  # gross
+        (SIX_HUNDRED_BILLION, {"unit_price": D("900000000000")}, "unit_price"),  # gross
+        (SIX_HUNDRED_BILLION, {"quantity": D("2000")}, "quantity"),  # gross
         (SIX_HUNDRED_BILLION, {"tax_rate": D("100")}, "tax_rate"),  # the tax doubles it
         (HALF_OFF, {"discount_percent": D("0")}, "discount_percent"),  # 1.071 x 10^15
-        (SIX_HUNDRED_BILLION, {"quantity": D("700"), "unit_price": D("1500000000000")},
+        (SIX_HUNDRED_BILLION, {"quantity": D("1500"), "unit_price": D("700000000000")},
          "unit_price"),
     ],
 )
@@ -173,8 +172,8 @@ def test_changing_a_line_so_an_amount_reaches_the_limit_is_refused(line, change,
 def test_lowering_the_invoice_discount_so_the_total_reaches_the_limit_is_refused():
     """With 50 % off, 1.2 x 10^15 of lines total 6 x 10^14; without, they would not fit."""
     invoice = open_draft(discount_percent=D("50"))
-    add_line(invoice, quantity="600", unit_price="1000000000000", tax_rate="0")
-    add_line(invoice, quantity="600", unit_price="1000000000000", tax_rate="0")
+    add_line(invoice, **SIX_HUNDRED_BILLION)
+    add_line(invoice, **SIX_HUNDRED_BILLION)
     assert invoice.totals.total == D("600000000000000.00")
     refused(invoice, lambda: invoice.change_details(actor=OWNER, at=NOW,
                                                     discount_percent=D("16.666")),
@@ -217,6 +216,14 @@ def test_a_payment_just_below_the_limit_pays_the_largest_invoice():
         ({"tax_rate": "100.001"}, "tax_rate"),
         ({"tax_rate": "-1"}, "tax_rate"),
         ({"discount_percent": "101"}, "discount_percent"),
+        # What a read column could only hold rounded would stop the projector:
+        ({"quantity": "1000000000000", "unit_price": "0"}, "quantity"),
+        ({"quantity": "1E+40", "unit_price": "0"}, "quantity"),
+        ({"unit_price": "1000000000000", "quantity": "0.0001"}, "unit_price"),
+        ({"quantity": "1.00001"}, "quantity"),
+        ({"unit_price": "0.00001"}, "unit_price"),
+        ({"tax_rate": "7.1234"}, "tax_rate"),
+        ({"discount_percent": "0.0001"}, "discount_percent"),
     ],
 )
 def test_line_terms_outside_the_api_bounds_are_refused_by_the_domain(terms_, field):
@@ -226,13 +233,21 @@ def test_line_terms_outside_the_api_bounds_are_refused_by_the_domain(terms_, fie
     refused(invoice, lambda: add_line(invoice, **terms_), field, InvalidValue)
 
 
-def test_an_invoice_discount_outside_0_to_100_is_refused():
+def test_trailing_zeros_are_not_places():
+    """"1.50000" has one place that counts: it is taken as written."""
+    invoice = open_draft()
+    add_line(invoice, quantity="1.50000", unit_price="999999999999.99990", tax_rate="7.5000")
+    assert str(invoice.lines[0].quantity) == "1.50000"
+
+
+@pytest.mark.parametrize("percent", ["100.5", "-1", "33.3333"])
+def test_an_invoice_discount_outside_the_bounds_is_refused(percent):
     with pytest.raises(InvalidValue) as raised:
-        open_draft(discount_percent=D("100.5"))
+        open_draft(discount_percent=D(percent))
     assert raised.value.field == "discount_percent"
     invoice = open_draft()
     refused(invoice, lambda: invoice.change_details(actor=OWNER, at=NOW,
-                                                    discount_percent=D("-1")),
+                                                    discount_percent=D(percent)),
             "discount_percent", InvalidValue)
 
 

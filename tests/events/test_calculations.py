@@ -477,6 +477,9 @@ def test_format_money_and_format_rate_give_the_wire_forms():
     assert [format_rate(D(r)) for r in ("19.000", "7.50", "0.0", "100", "1E+2", "0.125")] == [
         "19", "7.5", "0", "100", "100", "0.125",
     ]
+    # Never rounded to the default context's 28 digits:
+    assert format_rate(D("12345678901234567890123456789.01230")) == (
+        "12345678901234567890123456789.0123")
 
 
 @pytest.mark.parametrize("text", ["abc", "", "NaN", "Infinity", "-inf", "1,5"])
