@@ -41,7 +41,8 @@ IDEMPOTENCY_KEY = openapi.Parameter(
     description="Repeat-safe POST: the same key and body within 24 h replay the first answer.",
 )
 ERRORS = {
-    400: "invalid input: {field: [message]}",
+    400: "invalid input: {field: [message]}; a line gross, invoice total or payment reaching "
+         "10^15: {field: [message], code: amount_out_of_range}",
     401: "missing or invalid token",
     403: "the caller's role forbids this",
     404: "not found, or not visible to the caller",

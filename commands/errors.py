@@ -51,7 +51,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def _domain_response(exc: Exception) -> Response | None:  # noqa: C901 - one case a line
     """The answer to an error of the domain or of the event store, if ``exc`` is one."""
     if isinstance(exc, InvalidValue):
-        return Response({exc.field: [exc.detail]}, status=status.HTTP_400_BAD_REQUEST)
+        body: dict[str, Any] = {exc.field: [exc.detail]}
+        if exc.code != InvalidValue.code:  # a refusal with a code of its own, e.g.
+            body["code"] = exc.code  # amount_out_of_range: {"unit_price": [...], "code": ...}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, UnknownCurrency):
         return Response({"currency": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, NotFound):

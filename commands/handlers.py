@@ -25,6 +25,7 @@ from events.client import Client
 from events.errors import ClientNotFound, InvalidValue
 from events.invoice import Invoice
 from events.numbering import InvoiceNumberSequence
+from events.values import LineItem
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +171,9 @@ def invoice_create(
         currency=currency,
         **details,
     )
-    for line in lines:
-        invoice.add_line(actor=caller.actor, at=at, line_id=uuid4(), **line)
+    if lines:
+        invoice.add_lines(actor=caller.actor, at=at,
+                          lines=[LineItem(line_id=uuid4(), **line) for line in lines])
     position = _save(invoice)
     return CommandResult(invoice.id, invoice.version, position, invoice.status.value)
 

@@ -6,12 +6,12 @@ Unknown and read-only fields are refused with 400, so they can never reach an ev
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from rest_framework import serializers
 
-from events.money import UnknownCurrency, minor_units
+from events.money import MONEY_PRECISION, UnknownCurrency, minor_units
 from events.values import PaymentMethod
 
 READ_ONLY_FIELDS = {
@@ -63,7 +63,13 @@ class ExactDecimalField(serializers.DecimalField):
         if value.is_zero() and value.is_signed():
             value = value.copy_abs()  # "-0" passes ">= 0"; store it as 0, not as a negative
         exponent = value.as_tuple().exponent
-        return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value
+        if isinstance(exponent, int) and exponent > 0 and value.adjusted() < MONEY_PRECISION:
+            # "1E+3" is recorded as 1000. Far larger values (a payment of "1E+999999") keep
+            # their exponent: expanding them would not fit any context, and the domain
+            # refuses them anyway (amount_out_of_range).
+            with localcontext(prec=MONEY_PRECISION):
+                return value.quantize(Decimal(1))
+        return value
 
 
 def Quantity(**kwargs: Any) -> ExactDecimalField:  # noqa: N802 - a field factory
@@ -185,7 +191,9 @@ class SendSerializer(StrictSerializer):
 class PaymentSerializer(StrictSerializer):
     """A payment received."""
 
-    amount = ExactDecimalField(max_digits=16, decimal_places=4, min_value=Decimal("0.0001"))
+    # No bound on the digits before the point: a payment is refused from 10^15 on by the
+    # domain with the code amount_out_of_range (API.md), and any smaller one may be owed.
+    amount = ExactDecimalField(max_digits=None, decimal_places=4, min_value=Decimal("0.0001"))
     paid_on = serializers.DateField()
     method = serializers.ChoiceField(choices=[method.value for method in PaymentMethod])
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

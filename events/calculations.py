@@ -73,11 +73,13 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> list
     Each share is floored to the minor unit; the units left over go one each to the largest
     remainders, the earlier weight first on equal remainders. The shares always add up to
     ``amount`` exactly.
+
+    Amount and weights are never negative: line nets are not (API.md, amended 2026-12-03),
+    so neither is the invoice discount. A negative one would be a bug upstream, so it is
+    refused rather than shared by some rule nobody wrote down.
     """
-    if amount < 0:
-        # A negative subtotal (fully discounted half-cent lines) gives a negative discount:
-        # share it as the mirror image, so flooring toward zero still leaves units to hand out.
-        return [-share + 0 for share in allocate(-amount, [-w for w in weights], currency)]
+    if amount < 0 or any(weight < 0 for weight in weights):
+        raise ValueError("Only non-negative amounts are allocated, by non-negative weights.")
     total_weight = sum(weights, Decimal(0))
     if amount == 0 or total_weight == 0:
         return [Decimal(0).quantize(quantum(currency)) for _ in weights]
@@ -86,7 +88,7 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], currency: str) -> list
     # decimal digit of their quotients though their remainders are the same).
     unit = Fraction(quantum(currency))
     exact = [Fraction(amount) * Fraction(weight) / Fraction(total_weight) for weight in weights]
-    units = [math.trunc(value / unit) for value in exact]  # toward zero, as floor_money
+    units = [math.floor(value / unit) for value in exact]
     remainders = [value - count * unit for value, count in zip(exact, units)]
     left_over = int((Fraction(amount) - sum(units) * unit) / unit)
     by_remainder = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
@@ -105,7 +107,10 @@ def calculate(
         round_money(gross * line.discount_percent / HUNDRED, currency)
         for gross, line in zip(grosses, lines)
     ]
-    nets = [round_money(gross - disc, currency) for gross, disc in zip(grosses, line_discounts)]
+    # round(gross) - discount, not round(gross - discount): a discount of at most 100 % is at
+    # most round(gross) (rounding is monotonic), so a net is never below zero; the former rule
+    # gave -0.01 for a gross of 0.005 fully discounted (API.md, amended 2026-12-03).
+    nets = [round_money(gross, currency) - disc for gross, disc in zip(grosses, line_discounts)]
     subtotal = round_money(sum(nets, Decimal(0)), currency)
     invoice_discount = round_money(subtotal * discount_percent / HUNDRED, currency)
     shares = allocate(invoice_discount, nets, currency)

@@ -41,6 +41,16 @@ class InvalidValue(DomainError):
         self.field = field
 
 
+class AmountOutOfRange(InvalidValue):
+    """An amount that would reach ``AMOUNT_LIMIT`` (10^15 in the currency's major unit).
+
+    Every read column and every sum is sized from that bound (API.md, "Input bounds"), so an
+    amount beyond it is refused here, before it becomes an event the read side must hold.
+    """
+
+    code = "amount_out_of_range"
+
+
 class NotFound(DomainError):
     """An aggregate, or a part of one, that does not exist."""
 

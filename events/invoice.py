@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,8 +11,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from events.calculations import InvoiceTotals, calculate
-from events.errors import EmptyInvoice, InvalidTransition, InvalidValue, LineNotFound, Overpayment
-from events.money import exact_arithmetic, minor_units, round_money
+from events.errors import (
+    AmountOutOfRange,
+    EmptyInvoice,
+    InvalidTransition,
+    InvalidValue,
+    LineNotFound,
+    Overpayment,
+)
+from events.money import AMOUNT_LIMIT, exact_arithmetic, minor_units, round_money
 from events.values import Actor, LineItem, Payment, Status
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
@@ -20,6 +28,10 @@ PAYABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID)
 SENDABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID, Status.PAID)
 LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate", "discount_percent", "unit")
 DETAIL_FIELDS = ("issue_date", "due_date", "payment_terms_days", "notes", "discount_percent")
+# The line fields that move amounts, in the order an error names them when several changed.
+AMOUNT_FIELDS = ("unit_price", "quantity", "discount_percent", "tax_rate")
+HUNDRED = Decimal(100)
+QUANTITY_LIMIT = Decimal(10) ** 12  # quantities and unit prices: 12 digits before the point
 
 
 class Invoice(Aggregate):
@@ -285,6 +297,7 @@ class Invoice(Aggregate):
     ) -> Invoice:
         """Open a draft owned by ``actor``; the due date follows from the terms when not given."""
         minor_units(currency)  # refuses an unknown currency
+        _check_percent("discount_percent", discount_percent)
         issue = issue_date or at.date()
         due, terms = _due_date(issue, due_date, payment_terms_days, DEFAULT_PAYMENT_TERMS_DAYS)
         return cls._create(
@@ -351,21 +364,46 @@ class Invoice(Aggregate):
         unit: str = "",
     ) -> None:
         """Append a line; only while the invoice is a draft or was rejected."""
+        line = LineItem(line_id=line_id, description=description, quantity=quantity,
+                        unit_price=unit_price, tax_rate=tax_rate,
+                        discount_percent=discount_percent, unit=unit)
+        self.add_lines(actor=actor, at=at, lines=[line], field="unit_price")
+
+    def add_lines(
+        self, *, actor: Actor, at: datetime, lines: Sequence[LineItem], field: str = "lines"
+    ) -> None:
+        """Append lines in order, all or none: a new invoice's lines go in with one check.
+
+        An amount error names ``field`` (``lines`` for a new invoice, with the line's number
+        in the message; ``unit_price`` for one added line).
+        """
         self._require(EDITABLE, "add a line to")
-        if any(line.line_id == line_id for line in self.lines):
-            raise InvalidValue("line_id", f"Line {line_id} is already on the invoice.")
-        self.trigger_event(
-            self.LineItemAdded,
-            timestamp=at,
-            actor=actor,
-            line_id=line_id,
-            description=description,
-            quantity=quantity,
-            unit_price=unit_price,
-            tax_rate=tax_rate,
-            discount_percent=discount_percent,
-            unit=unit,
-        )
+        known = {line.line_id for line in self.lines}
+        for number, line in enumerate(lines, start=1):
+            if line.line_id in known:
+                raise InvalidValue("line_id", f"Line {line.line_id} is already on the invoice.")
+            known.add(line.line_id)
+            try:
+                self._check_line(line, field)
+            except InvalidValue as error:
+                if field != "lines":
+                    raise
+                # The same error class, on ``lines`` (the body's field), saying which line.
+                raise type(error)("lines", f"Line {number}: {error.detail}") from None
+        self._check_total([*self.lines, *lines], self.discount_percent, field)
+        for line in lines:
+            self.trigger_event(
+                self.LineItemAdded,
+                timestamp=at,
+                actor=actor,
+                line_id=line.line_id,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                discount_percent=line.discount_percent,
+                unit=line.unit,
+            )
 
     def change_line(self, *, actor: Actor, at: datetime, line_id: UUID, **changes: Any) -> bool:
         """Give a line new values; fields not named keep theirs.
@@ -377,10 +415,17 @@ class Invoice(Aggregate):
         unknown = set(changes) - set(LINE_FIELDS)
         if unknown:
             raise InvalidValue(sorted(unknown)[0], "Lines have no such field.")
-        current = self.lines[self.line_index(line_id)]
+        index = self.line_index(line_id)
+        current = self.lines[index]
         fields = {name: changes.get(name, getattr(current, name)) for name in LINE_FIELDS}
         if all(fields[name] == getattr(current, name) for name in LINE_FIELDS):
             return False
+        changed = LineItem(line_id=line_id, **fields)
+        field = next((name for name in AMOUNT_FIELDS
+                      if fields[name] != getattr(current, name)), "unit_price")
+        self._check_line(changed, field)
+        self._check_total([*self.lines[:index], changed, *self.lines[index + 1:]],
+                          self.discount_percent, field)
         self.trigger_event(
             self.LineItemChanged, timestamp=at, actor=actor, line_id=line_id, **fields
         )
@@ -417,6 +462,9 @@ class Invoice(Aggregate):
         changed = {name: value for name, value in wanted.items() if getattr(self, name) != value}
         if not changed:
             return False
+        if "discount_percent" in changed:
+            _check_percent("discount_percent", changed["discount_percent"])
+            self._check_total(self.lines, changed["discount_percent"], "discount_percent")
         self.trigger_event(self.InvoiceDetailsChanged, timestamp=at, actor=actor, changes=changed)
         return True
 
@@ -489,6 +537,8 @@ class Invoice(Aggregate):
         self._require(PAYABLE, "record a payment on")
         if amount <= 0:
             raise InvalidValue("amount", "The amount must be greater than zero.")
+        if amount >= AMOUNT_LIMIT:  # before rounding: 1E+999999 has too many digits for that
+            raise AmountOutOfRange("amount", _too_large("A payment", amount, self.currency))
         if amount != round_money(amount, self.currency):
             raise InvalidValue(
                 "amount",
@@ -524,11 +574,72 @@ class Invoice(Aggregate):
         if self.status not in allowed:
             raise InvalidTransition(f"Cannot {action} a {self.status.value} invoice.")
 
+    @exact_arithmetic
+    def _check_line(self, line: LineItem, field: str) -> None:
+        """The terms a line's amounts rely on: signs, bounds, places, a gross below the limit.
+
+        The API's serializers check the same input bounds first; here they hold for every
+        caller, so no event carries a line the calculation or a read column cannot take (a
+        value the projector could not store would stop it). A gross that reaches the limit
+        names ``field``; the other errors name their own field.
+        """
+        if line.quantity <= 0:
+            raise InvalidValue("quantity", "The quantity must be greater than zero.")
+        if line.unit_price < 0:
+            raise InvalidValue("unit_price", "The unit price cannot be negative.")
+        for name in ("quantity", "unit_price"):
+            value = getattr(line, name)
+            if value >= QUANTITY_LIMIT or not _has_places(value, 4):
+                raise InvalidValue(name, "At most 12 digits before the point and 4 after.")
+        _check_percent("tax_rate", line.tax_rate)
+        _check_percent("discount_percent", line.discount_percent)
+        gross = line.quantity * line.unit_price
+        if gross >= AMOUNT_LIMIT:
+            raise AmountOutOfRange(field, _too_large(
+                "The line's gross (quantity x unit price)", gross, self.currency))
+
+    @exact_arithmetic
+    def _check_total(self, lines: Sequence[LineItem], discount_percent: Decimal,
+                     field: str) -> None:
+        """Refuse lines or terms whose invoice total would reach ``AMOUNT_LIMIT``.
+
+        The exact total costs a full calculation (tens of milliseconds for 500 lines), so a
+        cheap ceiling comes first: rates are at most 100 % and each rounding adds at most
+        one minor unit (at most 1) per line, so the total is at most twice the sum of
+        (gross + 1). Only invoices near the limit are computed exactly.
+        """
+        ceiling = 2 * sum((line.quantity * line.unit_price + 1 for line in lines), Decimal(0))
+        if ceiling < AMOUNT_LIMIT:
+            return
+        total = calculate(currency=self.currency, lines=lines,
+                          discount_percent=discount_percent).total
+        if total >= AMOUNT_LIMIT:
+            raise AmountOutOfRange(field, _too_large("The invoice total", total, self.currency))
+
 
 class FourEyesViolation(InvalidTransition):
     """The approver must not be the owner (also enforced, with a 403, by the API's roles)."""
 
     code = "four_eyes"
+
+
+def _too_large(what: str, amount: Decimal, currency: str) -> str:
+    return (f"{what} would be {amount} {currency}; amounts must stay below 10^15 "
+            f"(1000000000000000) {currency}.")
+
+
+def _has_places(value: Decimal, places: int) -> bool:
+    """``value`` has at most ``places`` decimal places (trailing zeros aside)."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and (exponent >= -places or value == round(value, places))
+
+
+def _check_percent(field: str, value: Decimal) -> None:
+    """A tax rate or discount from 0 to 100 with at most 3 places (API.md's input bounds)."""
+    if not 0 <= value <= HUNDRED:
+        raise InvalidValue(field, "A percentage must be from 0 to 100.")
+    if not _has_places(value, 3):
+        raise InvalidValue(field, "A percentage has at most 3 decimal places.")
 
 
 def _due_date(

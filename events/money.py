@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -25,6 +25,10 @@ MINOR_UNITS: dict[str, int] = {
 # more. Python's default context keeps 28: it would round them silently, or make ``quantize``
 # raise InvalidOperation (a 500 for valid input). Money arithmetic therefore runs with this many.
 MONEY_PRECISION = 120
+
+# A line's gross, an invoice's total and a payment must stay below this, in the currency's major
+# unit (API.md, "Input bounds"): 15 digits before the point, whatever the currency.
+AMOUNT_LIMIT = Decimal(10) ** 15
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -67,23 +71,18 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP) + 0  # no "-0.00"
 
 
-@exact_arithmetic
-def floor_money(amount: Decimal, currency: str) -> Decimal:
-    """Cut an amount down to the minor unit, toward zero, for largest-remainder shares.
-
-    Toward zero rather than toward minus infinity: a line whose net rounds to a hair below
-    zero (a 100 % line discount) then takes a zero share, as the reference vectors do.
-    """
-    return amount.quantize(quantum(currency), rounding=ROUND_DOWN) + 0  # no "-0.00"
-
-
 def format_money(amount: Decimal, currency: str) -> str:
     """The wire form: exactly the currency's minor-unit places (``"190.40"``, ``"6364"``)."""
     return str(round_money(amount, currency))
 
 
+@exact_arithmetic
 def format_rate(rate: Decimal) -> str:
-    """A percent without trailing zeros or exponent (``"19"``, ``"7.5"``), as in tax breakdowns."""
+    """A percent without trailing zeros or exponent (``"19"``, ``"7.5"``), as in tax breakdowns.
+
+    It writes quantities and prices too, so it runs with ``MONEY_PRECISION`` digits: in the
+    default context ``normalize`` rounds anything longer than 28 digits.
+    """
     return format(rate.normalize(), "f")
 
 

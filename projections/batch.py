@@ -15,10 +15,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Min
 
 from events.calculations import InvoiceTotals, calculate
 from events.values import Status
+from projections.fields import ExactSum
 from projections.tables import ReadTables
 
 ISSUED = (Status.APPROVED.value, Status.SENT.value, Status.PARTIALLY_PAID.value,
@@ -192,8 +193,8 @@ class Batch:
         groups: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
         rows = (t.invoice.objects.filter(client_id__in=self.dirty_clients)
                 .values("client_id", "currency", "status")
-                .annotate(count=Count("id"), total=Sum("total"), due=Sum("balance_due"),
-                          first=Min("created_at")))
+                .annotate(count=Count("id"), total=ExactSum("total"),
+                          due=ExactSum("balance_due"), first=Min("created_at")))
         for row in rows:
             groups[row["client_id"]].append(row)
         missing = [i for i in self.dirty_clients if i not in self.clients]

@@ -1,7 +1,9 @@
 """Read tables, shaped like the GraphQL types so a page needs no computation.
 
 Written only by the projectors (ARCHITECTURE.md rule 1); every one of them can be dropped and
-rebuilt from the event store. Money is ``NUMERIC``. Relations are plain UUID columns, not
+rebuilt from the event store. Money, quantities and percents are exact decimals
+(``projections.fields.ExactDecimalField``: ``NUMERIC`` on PostgreSQL, an order-preserving text
+on SQLite), sized below. Relations are plain UUID columns, not
 foreign keys: projections are applied in event order and a rebuild swaps whole tables.
 Indexes are declared per column (``db_index``) so that a rebuild's shadow tables get index
 names of their own.
@@ -11,9 +13,17 @@ from __future__ import annotations
 
 from django.db import models
 
-MONEY = {"max_digits": 24, "decimal_places": 4}
-QUANTITY = {"max_digits": 20, "decimal_places": 4}
-PERCENT = {"max_digits": 7, "decimal_places": 3}
+from projections.fields import ExactDecimalField
+
+# 44 digits before the point hold any amount the domain ever accepted and any sum of them:
+# each amount is below 10^15 (AMOUNT_LIMIT), or, for lines stored before that bound, a gross
+# below 10^24 (12-digit quantity x 12-digit price) taxed at most 100 %; every term of a sum
+# (client figures, revenue, reports, a subtotal) comes from an event of its own, and there are
+# fewer than 2^63 events (BIGINT positions). 2 x 10^24 x 2^63 < 10^44. Four places hold every
+# currency's minor unit (at most 3) and every quantity and price (4); percents have 3.
+MONEY = {"max_digits": 48, "decimal_places": 4}
+QUANTITY = {"max_digits": 48, "decimal_places": 4}
+PERCENT = {"max_digits": 47, "decimal_places": 3}
 
 
 class InvoiceRow(models.Model):
@@ -27,7 +37,7 @@ class InvoiceRow(models.Model):
     issue_date = models.DateField()
     due_date = models.DateField(db_index=True)
     payment_terms_days = models.IntegerField(null=True)
-    discount_percent = models.DecimalField(**PERCENT)
+    discount_percent = ExactDecimalField(**PERCENT)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
     approved_at = models.DateTimeField(null=True)
@@ -38,12 +48,12 @@ class InvoiceRow(models.Model):
     client_id = models.UUIDField(db_index=True)
     client_name = models.CharField(max_length=200)
     client_email = models.CharField(max_length=254, db_index=True)
-    subtotal = models.DecimalField(**MONEY)
-    discount_total = models.DecimalField(**MONEY)
-    tax_total = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
-    amount_paid = models.DecimalField(**MONEY)
-    balance_due = models.DecimalField(**MONEY)
+    subtotal = ExactDecimalField(**MONEY)
+    discount_total = ExactDecimalField(**MONEY)
+    tax_total = ExactDecimalField(**MONEY)
+    total = ExactDecimalField(**MONEY)
+    amount_paid = ExactDecimalField(**MONEY)
+    balance_due = ExactDecimalField(**MONEY)
 
 
 class LineRow(models.Model):
@@ -53,23 +63,23 @@ class LineRow(models.Model):
     invoice_id = models.UUIDField(db_index=True)
     position = models.IntegerField()
     description = models.TextField()
-    quantity = models.DecimalField(**QUANTITY)
-    unit_price = models.DecimalField(**QUANTITY)
-    tax_rate = models.DecimalField(**PERCENT)
-    discount_percent = models.DecimalField(**PERCENT)
+    quantity = ExactDecimalField(**QUANTITY)
+    unit_price = ExactDecimalField(**QUANTITY)
+    tax_rate = ExactDecimalField(**PERCENT)
+    discount_percent = ExactDecimalField(**PERCENT)
     unit = models.CharField(max_length=16, blank=True, default="")
-    line_discount = models.DecimalField(**MONEY)
-    net_amount = models.DecimalField(**MONEY)
-    allocated_invoice_discount = models.DecimalField(**MONEY)
+    line_discount = ExactDecimalField(**MONEY)
+    net_amount = ExactDecimalField(**MONEY)
+    allocated_invoice_discount = ExactDecimalField(**MONEY)
 
 
 class TaxRow(models.Model):
     """One row of an invoice's tax breakdown."""
 
     invoice_id = models.UUIDField(db_index=True)
-    rate = models.DecimalField(**PERCENT)
-    taxable_amount = models.DecimalField(**MONEY)
-    tax_amount = models.DecimalField(**MONEY)
+    rate = ExactDecimalField(**PERCENT)
+    taxable_amount = ExactDecimalField(**MONEY)
+    tax_amount = ExactDecimalField(**MONEY)
 
 
 class PaymentRow(models.Model):
@@ -77,7 +87,7 @@ class PaymentRow(models.Model):
 
     id = models.UUIDField(primary_key=True)
     invoice_id = models.UUIDField(db_index=True)
-    amount = models.DecimalField(**MONEY)
+    amount = ExactDecimalField(**MONEY)
     paid_on = models.DateField(db_index=True)
     method = models.CharField(max_length=16)
     reference = models.CharField(max_length=200, blank=True)
@@ -97,8 +107,8 @@ class ClientRow(models.Model):
     version = models.IntegerField()
     invoice_count = models.IntegerField(default=0)
     summary_currency = models.CharField(max_length=3, null=True)
-    total_invoiced = models.DecimalField(**MONEY, default=0)
-    balance_due = models.DecimalField(**MONEY, default=0)
+    total_invoiced = ExactDecimalField(**MONEY, default=0)
+    balance_due = ExactDecimalField(**MONEY, default=0)
 
 
 class ActivityRow(models.Model):
@@ -131,8 +141,8 @@ class RevenueMonthRow(models.Model):
     currency = models.CharField(max_length=3)
     year = models.IntegerField(db_index=True)
     month = models.IntegerField()
-    invoiced = models.DecimalField(**MONEY)
-    paid = models.DecimalField(**MONEY)
+    invoiced = ExactDecimalField(**MONEY)
+    paid = ExactDecimalField(**MONEY)
 
 
 class ProjectionTracking(models.Model):

@@ -21,6 +21,7 @@ from uuid import UUID
 from django.db import transaction
 
 from events.application import NexusApplication, get_application
+from events.money import exact_arithmetic
 from projections.batch import Batch
 from projections.handlers import HANDLERS
 from projections.models import ProjectionTracking
@@ -57,8 +58,13 @@ class CatchUpResult:
     error: str | None = None
 
 
+@exact_arithmetic
 def apply_events(tables: ReadTables, decoded: Sequence[tuple[int, str, Any]]) -> None:
-    """Apply ``(position, topic, event)`` triples to ``tables`` (inside a transaction)."""
+    """Apply ``(position, topic, event)`` triples to ``tables`` (inside a transaction).
+
+    The event functions and the flush add and subtract amounts in Python (payments, balances,
+    revenue, client figures): with the default 28 digits a large sum would be rounded.
+    """
     batch = Batch(tables)
     invoice_ids = {event.originator_id for _, topic, event in decoded if ":Invoice." in topic}
     client_ids = {event.originator_id for _, topic, event in decoded if ":Client." in topic}

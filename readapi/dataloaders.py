@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
-from django.db.models import Count, F, Sum, Window
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from graphql_sync_dataloaders import SyncDataLoader, SyncFuture
 
+from events.money import exact_arithmetic
 from projections.batch import ISSUED
+from projections.fields import ExactSum
 from projections.models import (
     ActivityRow,
     ClientRow,
@@ -160,11 +162,13 @@ class ClientFiguresLoader(Loader):
 
     context_key = "client_figures_by_client_id"
 
+    @exact_arithmetic  # Python's default 28 digits would round sums of large amounts
     def batch_load(self, keys: Sequence[tuple[UUID, str | None]]) -> list[dict[str, Any]]:
         rows = (invoices_visible_to(user=self.context.user)
                 .filter(client_id__in=[client_id for client_id, _ in keys])
                 .values("client_id", "currency", "status")
-                .annotate(count=Count("id"), total=Sum("total"), due=Sum("balance_due")))
+                .annotate(count=Count("id"), total=ExactSum("total"),
+                          due=ExactSum("balance_due")))
         by_client: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             by_client[row["client_id"]].append(row)

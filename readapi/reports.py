@@ -9,6 +9,7 @@ from django.db.models import Case, CharField, Count, Q, Sum, Value, When
 
 from events.invoice import PAYABLE
 from events.money import format_money
+from projections.fields import ExactSum
 from projections.models import RevenueMonthRow, StatusCountRow
 from readapi.scoping import invoices_visible_to, scoped
 
@@ -26,7 +27,7 @@ def revenue_by_month(*, user: Any, year: int) -> list[dict[str, Any]]:
     """Invoiced by approval month and paid by payment date, per month and currency."""
     rows = (scoped(RevenueMonthRow.objects.filter(year=year), user)
             .values("month", "currency")
-            .annotate(invoiced=Sum("invoiced"), paid=Sum("paid"))
+            .annotate(invoiced=ExactSum("invoiced"), paid=ExactSum("paid"))
             .order_by("month", "currency"))
     return [{
         "month": row["month"], "currency": row["currency"],
@@ -48,7 +49,7 @@ def aging(*, user: Any, today: date) -> list[dict[str, Any]]:
     rows = (invoices_visible_to(user=user)
             .filter(Q(status__in=[status.value for status in PAYABLE]), balance_due__gt=0)
             .annotate(bucket=bucket).values("bucket", "currency")
-            .annotate(count=Count("id"), amount=Sum("balance_due")))
+            .annotate(count=Count("id"), amount=ExactSum("balance_due")))
     ordered = sorted(rows, key=lambda row: (AGING_BUCKETS.index(row["bucket"]), row["currency"]))
     return [{
         "bucket": row["bucket"], "currency": row["currency"], "count": row["count"],

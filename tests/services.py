@@ -4,6 +4,10 @@ Loaded with ``-p tests.services`` (pyproject), before Django's settings are read
 still choose ``DATABASE_URL`` and ``REDIS_URL``. Without PostgreSQL the suite runs on SQLite
 and skips the tests marked ``postgres``; the summary says what was skipped. With ``CI=true``
 a missing service is an error, not a skip.
+
+``NEXUS_TEST_FORCE_SQLITE=1`` runs on the embedded SQLite even when PostgreSQL answers (and is
+not an error in CI): tests/readapi/test_money_exactness.py uses it to run its own module again
+on SQLite, in a child pytest, from inside the PostgreSQL run.
 """
 
 from __future__ import annotations
@@ -37,7 +41,12 @@ def _choose(variable: str, test_variable: str, default: str) -> bool:
     return False
 
 
-HAVE_POSTGRES = _choose("DATABASE_URL", "NEXUS_TEST_DATABASE_URL", DEFAULT_DATABASE_URL)
+FORCE_SQLITE = os.environ.get("NEXUS_TEST_FORCE_SQLITE", "").lower() in {"1", "true", "yes"}
+if FORCE_SQLITE:
+    os.environ.pop("DATABASE_URL", None)
+HAVE_POSTGRES = not FORCE_SQLITE and _choose(
+    "DATABASE_URL", "NEXUS_TEST_DATABASE_URL", DEFAULT_DATABASE_URL
+)
 HAVE_REDIS = _choose("REDIS_URL", "NEXUS_TEST_REDIS_URL", DEFAULT_REDIS_URL)
 os.environ["NEXUS_CACHE_PREFIX"] = "nexus-test"
 os.environ.setdefault("NEXUS_VAR_DIR", tempfile.mkdtemp(prefix="nexus-test-"))
@@ -54,14 +63,17 @@ _skipped: dict[str, int] = {"postgres": 0, "redis": 0}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("CI", "").lower() == "true" and not (HAVE_POSTGRES and HAVE_REDIS):
+    if (os.environ.get("CI", "").lower() == "true" and not FORCE_SQLITE
+            and not (HAVE_POSTGRES and HAVE_REDIS)):
         raise pytest.UsageError(
             f"CI needs PostgreSQL and Redis: postgres={HAVE_POSTGRES} redis={HAVE_REDIS}"
         )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    database = os.environ["DATABASE_URL"] if HAVE_POSTGRES else "NOT reachable: SQLite"
+    database = (os.environ["DATABASE_URL"] if HAVE_POSTGRES
+                else "SQLite (NEXUS_TEST_FORCE_SQLITE)" if FORCE_SQLITE
+                else "NOT reachable: SQLite")
     redis = os.environ["REDIS_URL"] if HAVE_REDIS else "NOT reachable: local memory"
     return [f"nexus: PostgreSQL {database}", f"nexus: Redis {redis}"]
 

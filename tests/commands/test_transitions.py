@@ -280,7 +280,8 @@ def test_payment_amount_has_at_most_the_currency_places(api: Api, store, subtest
 
 def test_payment_amount_and_method_must_be_valid(api: Api, store, subtests) -> None:
     invoice_id, _ = api.invoice("approved")
-    for amount in ("0", "0.00", "-1.00", "abc", "", None, "1e400", "0.00001", [], True):
+    # "1e400" is a number, too large: amount_out_of_range (tests/commands/test_amount_bounds.py)
+    for amount in ("0", "0.00", "-1.00", "abc", "", None, "0.00001", [], True):
         with subtests.test(amount=amount):
             errors = _refused(api, store, invoice_id, "payments", "owner",
                               {"amount": amount, "paid_on": str(TODAY), "method": "cash"}, 400)

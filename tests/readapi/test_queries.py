@@ -467,7 +467,8 @@ def test_bad_cursor_is_an_error(twenty_five, as_user):
         assert codes(body) == {"INVALID_CURSOR"}, cursor
     # Values the column cannot hold are a bad cursor too, never a database error.
     some_id = "00000000-0000-4000-8000-000000000000"
-    for order_by, value in (("total", "1E+999999"), ("total", "9" * 30), ("total", "NaN"),
+    for order_by, value in (("total", "1E+999999"), ("total", "9" * 45), ("total", "0.00001"),
+                            ("total", 1.5), ("total", "NaN"),
                             ("-balanceDue", "-Infinity"), ("dueDate", "99999-01-01"),
                             ("-updatedAt", "0000-00-00T00:00:00Z")):
         body = errors(client, PAGE, {"after": b64([value, some_id]), "orderBy": order_by})
