@@ -315,3 +315,20 @@ def test_every_graphql_refusal_has_a_code(as_user: Any) -> None:
         response = client.post("/graphql/", body, format="json")
         assert response.status_code == 400, (body, response.content)
         assert all(e["extensions"]["code"] for e in response.json()["errors"]), response.json()
+
+
+def test_anonymous_refusals_count_against_the_anonymous_limit(settings: Any) -> None:
+    """API.md: every anonymous request counts, refused ones included; limits refusals too."""
+    settings.NEXUS_THROTTLE_ANON = "3/day"
+    sixty = "{ " + " ".join(f"a{i}: clients {{ totalCount }}" for i in range(60)) + " }"
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    answers = [client.post("/graphql/", {"query": sixty}, content_type="application/json")
+               for _ in range(3)]
+    assert [a.status_code for a in answers] == [400, 400, 400]
+    throttled = client.post("/graphql/", {"query": CLIENTS}, content_type="application/json")
+    assert throttled.status_code == 429
+    assert int(throttled["Retry-After"]) > 0
+    assert throttled.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    other = Client(REMOTE_ADDR="203.0.113.10").post("/graphql/", {"query": CLIENTS},
+                                                    content_type="application/json")
+    assert other.status_code == 401  # another address has its own count

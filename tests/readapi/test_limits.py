@@ -12,7 +12,14 @@ from django.test import Client
 from graphql import get_introspection_query
 from rest_framework.test import APIClient
 
-from readapi.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS
+from readapi.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_FIELDS,
+    MAX_REPEATS,
+    MAX_SPREADS,
+    MAX_TOKENS,
+)
 from readapi.pagination import MAX_PAGE
 from tests.readapi.books import data, show, sql_queries
 from tests.readapi.shapes import chain, list_of_tokens, nested
@@ -41,9 +48,30 @@ def aliases(count: int) -> str:
     return "{ " + " ".join(f"a{i}: invoices {{ totalCount }}" for i in range(count)) + " }"
 
 
+INVOICE_SCALARS = ("id", "number", "status", "currency", "notes", "issueDate", "dueDate",
+                   "isOverdue", "createdAt", "updatedAt", "version", "subtotal", "discountTotal",
+                   "taxTotal", "total", "amountPaid", "balanceDue")
+CHUNK = len(INVOICE_SCALARS) * MAX_REPEATS  # leaves one selection set may hold
+
+
+def _leaves(count: int) -> str:
+    return " ".join(INVOICE_SCALARS[i % len(INVOICE_SCALARS)] for i in range(count))
+
+
 def fields(count: int) -> str:
-    """``invoices``, ``edges``, ``node`` and ``count - 3`` leaves: ``count`` fields."""
-    return "{ invoices { edges { node { " + "id " * (count - 3) + "} } } }"
+    """``invoices``, ``edges``, ``node`` and ``count - 3`` leaves: ``count`` fields.
+
+    No name is repeated more than ``MAX_REPEATS`` times in one selection set: the leaves go to
+    the node and, beyond a set's share, to a chain of fragments each spreading the next.
+    """
+    leaves = count - 3
+    chunks = [min(leaves - start, CHUNK) for start in range(0, leaves, CHUNK)]
+    last = len(chunks) - 1
+    spread = [f" ...F{i + 1}" if i < last else "" for i in range(len(chunks))]
+    fragments = "".join(f" fragment F{i} on Invoice {{ {_leaves(chunks[i])}{spread[i]} }}"
+                        for i in range(1, len(chunks)))
+    return ("{ invoices { edges { node { " + _leaves(chunks[0]) + spread[0] + " } } } }"
+            + fragments)
 
 
 TOO_MUCH = {
@@ -60,6 +88,18 @@ TOO_MUCH = {
         fragment F on Query { """ + " ".join(f"a{i}: invoices {{ totalCount }}"
                                              for i in range(10)) + " }"}, "TOO_MANY_ALIASES"),
     "too many fields": ({"query": fields(MAX_FIELDS + 1)}, "QUERY_TOO_COMPLEX"),
+    "a name repeated past the limit": ({"query": "{ invoices { edges { node { "
+                                                 + "id " * (MAX_REPEATS + 1) + "} } } }"},
+                                       "QUERY_TOO_COMPLEX"),
+    "repeats through inline fragments": ({"query": "{ invoices { edges { node { "
+                                                   + "... on Invoice { id } " * (MAX_REPEATS + 1)
+                                                   + "} } } }"}, "QUERY_TOO_COMPLEX"),
+    "too many fragments in one place": ({"query": "{ invoices { edges { node { "
+                                         + " ".join(f"...F{i}" for i in range(MAX_SPREADS + 1))
+                                         + " } } } }" + "".join(
+                                             f" fragment F{i} on Invoice {{ id }}"
+                                             for i in range(MAX_SPREADS + 1))},
+                                        "QUERY_TOO_COMPLEX"),
     "first: 1000 inline": ({"query": "{ invoices(first: 1000) { totalCount } }"},
                            "PAGE_TOO_LARGE"),
     "first: 101 inline": ({"query": "{ invoices(first: 101) { totalCount } }"},

@@ -43,6 +43,8 @@ from readapi.limits import (
     MAX_FIELDS,
     MAX_PAGE,
     MAX_QUERY_LENGTH,
+    MAX_REPEATS,
+    MAX_SPREADS,
     MAX_TOKENS,
     RefusalCode,
     check_document,
@@ -231,7 +233,7 @@ def spread(copies: int, selection: str, beside: str = "") -> str:
 
 
 def test_limits_through_fragments_are_exact():
-    quarter = "a " * (MAX_FIELDS // 4)
+    quarter = " ".join(f"a{i}" for i in range(MAX_FIELDS // 4))  # no name repeated
     accepted(spread(4, quarter))
     assert codes(refused(spread(4, quarter, beside="b"))) == ["QUERY_TOO_COMPLEX"]
     third = " ".join(f"x{i}: a" for i in range(MAX_ALIASES // 3))
@@ -240,6 +242,22 @@ def test_limits_through_fragments_are_exact():
     accepted(spread(2, "a { " * (MAX_DEPTH - 1) + "b" + " }" * (MAX_DEPTH - 1)))
     assert codes(refused(spread(2, "a { " * MAX_DEPTH + "b" + " }" * MAX_DEPTH))) == [
         "QUERY_TOO_DEEP"]
+
+
+def test_validation_cost_bounds_repeats_and_spreads_per_place():
+    """graphql-core's validation compares fields of one response name pairwise, and fragments
+    spread into one place pairwise: both are bounded where they meet, not in the whole query."""
+    assert codes(refused("{ " + "a " * (MAX_REPEATS + 1) + "}")) == ["QUERY_TOO_COMPLEX"]
+    accepted("{ " + "a " * MAX_REPEATS + "b { " + "a " * MAX_REPEATS + "} }")
+    assert codes(refused("{ " + "... on Query { a } " * (MAX_REPEATS + 1) + "}")) == [
+        "QUERY_TOO_COMPLEX"]
+    assert codes(refused("{ " + "x: a " * (MAX_REPEATS + 1) + "}"))[-1] == "QUERY_TOO_COMPLEX"
+    fragments = "".join(f" fragment F{i} on Query {{ a{i} }}" for i in range(MAX_SPREADS + 1))
+    many = "{ " + " ".join(f"...F{i}" for i in range(MAX_SPREADS + 1)) + " }" + fragments
+    assert codes(refused(many)) == ["QUERY_TOO_COMPLEX"]
+    accepted(many.replace(f"...F{MAX_SPREADS} ", f"b {{ ...F{MAX_SPREADS} }} ", 1))
+    assert "more than 500 fields" in refused(chain(40))[0].message  # not for its spreads
+    accepted(chain(8))  # one fragment spread (twice) per place: allowed
 
 
 def test_sixty_aliases_are_refused():
