@@ -109,28 +109,27 @@ def measure(label: str, command: Callable[[int], None], app) -> dict[str, float]
 
 def bench_commands(app) -> tuple[list[dict[str, float]], int]:
     """The two command-path measurements; also returns the mean stored event size in bytes."""
-    from commands import handlers
-    from commands.caller import Caller
+    from commands import clients, invoices
+    from events.access import Caller
     from events.values import Role
 
     caller = Caller(id=uuid4(), username="bench", role=Role.ADMIN, team_id=None,
                     managed_team_ids=frozenset())
-    client_id = handlers.client_register(
+    client_id = clients.client_register(
         caller=caller, fields={"name": "Bench", "email": "bench@example.com"}).id
     drafts: list[UUID] = [
-        handlers.invoice_create(caller=caller, client_id=client_id, currency="EUR").id
+        invoices.invoice_create(caller=caller, client_id=client_id, currency="EUR").id
         for _ in range(DRAFTS)
     ]
     line = {"description": "Consulting", "quantity": Decimal("1.5"),
             "unit_price": Decimal("120.00"), "tax_rate": Decimal("19")}
 
     def add_line(number: int) -> None:
-        handlers.invoice_add_line(invoice_id=drafts[number % DRAFTS], caller=caller,
-                                  authorize=lambda invoice: None, expected_version=None,
+        invoices.invoice_add_line(invoice_id=drafts[number % DRAFTS], caller=caller,
                                   fields=line)
 
     def register_client(number: int) -> None:
-        handlers.client_register(caller=caller, fields={
+        clients.client_register(caller=caller, fields={
             "name": f"Client {number}", "email": f"client{number}@example.com"})
 
     results = [measure("invoice_add_line (load+decide+append)", add_line, app),
@@ -186,7 +185,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from commands.store import get_application
+    from events.application import get_application
 
     app = get_application()
     empty_event_store(app)

@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from commands.store import get_application
+    from events.application import get_application
     from projections.models import InvoiceRow
 
     call_command("migrate", verbosity=0)

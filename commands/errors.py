@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from commands.handlers import PreconditionFailed
-from events.errors import DomainError, InvalidValue, NotFound
+from commands.conflicts import PreconditionFailed
+from events.errors import DomainError, Forbidden, InvalidValue, NotFound
 from events.invoice import FourEyesViolation
 from events.money import UnknownCurrency
 from nexus import failures
@@ -60,7 +60,7 @@ def _domain_response(exc: Exception) -> Response | None:  # noqa: C901 - one cas
     if isinstance(exc, NotFound):
         return Response({"detail": exc.detail, "code": "not_found"},
                         status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, FourEyesViolation):
+    if isinstance(exc, (Forbidden, FourEyesViolation)):
         return Response({"detail": exc.detail, "code": exc.code},
                         status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, DomainError):

@@ -147,18 +147,8 @@ class InvoiceDetailsSerializer(StrictSerializer):
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     discount_percent = Percent(required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "due_date" in attrs and "payment_terms_days" in attrs:
-            raise serializers.ValidationError(
-                {"due_date": ["Give either due_date or payment_terms_days, not both."]}
-            )
-        issue, due = attrs.get("issue_date"), attrs.get("due_date")
-        if issue and due and due < issue:
-            raise serializers.ValidationError(
-                {"due_date": ["The due date cannot be before the issue date."]}
-            )
-        return attrs
+    # How the dates relate (not both of due date and terms, no due date before the issue
+    # date) is the domain's rule: events.invoice answers it, with the same 400 body.
 
 
 class InvoiceCreateSerializer(InvoiceDetailsSerializer):

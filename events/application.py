@@ -1,14 +1,14 @@
 """The event-sourced application: the one door to the event store.
 
 Persistence is chosen by the ``env`` mapping (``PERSISTENCE_MODULE`` and friends, see
-:func:`commands.store.event_store_env`), so the same class runs on PostgreSQL in production and
+:func:`nexus.eventstore.event_store_env`), so the same class runs on PostgreSQL in production and
 on SQLite embedded.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -112,10 +112,6 @@ class NexusApplication(Application[UUID]):
             return None
         assert isinstance(sequence, InvoiceNumberSequence)
         return sequence
-
-    def invoice_events(self, invoice_id: UUID, *, gt: int | None = None) -> Iterator[Any]:
-        """The stored events of one invoice, oldest first (the audit trail)."""
-        return iter(self.events.get(invoice_id, gt=gt))
 
     def max_position(self) -> int:
         """The global position of the newest event in the store (0 when empty)."""

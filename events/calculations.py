@@ -60,10 +60,6 @@ class InvoiceTotals:
     tax_total: Decimal
     total: Decimal
 
-    @exact_arithmetic
-    def balance_due(self, amount_paid: Decimal) -> Decimal:
-        """What is still owed after ``amount_paid``."""
-        return self.total - amount_paid
 
 
 @exact_arithmetic

@@ -51,6 +51,12 @@ class AmountOutOfRange(InvalidValue):
     code = "amount_out_of_range"
 
 
+class Forbidden(DomainError):
+    """The caller may see the invoice but not do this to it (their role, or four eyes)."""
+
+    code = "permission_denied"
+
+
 class NotFound(DomainError):
     """An aggregate, or a part of one, that does not exist."""
 

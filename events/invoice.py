@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,13 +19,11 @@ from events.errors import (
     LineNotFound,
     Overpayment,
 )
+from events.lifecycle import EDITABLE, PAYABLE, SENDABLE, is_overdue, status_after_payment
 from events.money import AMOUNT_LIMIT, exact_arithmetic, minor_units, round_money
 from events.values import Actor, LineItem, Payment, Status
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
-EDITABLE = (Status.DRAFT, Status.REJECTED)
-PAYABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID)
-SENDABLE = (Status.APPROVED, Status.SENT, Status.PARTIALLY_PAID, Status.PAID)
 LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate", "discount_percent", "unit")
 DETAIL_FIELDS = ("issue_date", "due_date", "payment_terms_days", "notes", "discount_percent")
 # The line fields that move amounts, in the order an error names them when several changed.
@@ -55,44 +53,10 @@ class Invoice(Aggregate):
         notes: str
         discount_percent: Decimal
 
-    class LineItemAdded(Event):
-        """A line was added at the end of the invoice.
-
-        Version 2 added ``unit`` (unit of measure); lines stored before it read back with "".
-        """
-
-        class_version = 2
-
-        line_id: UUID
-        description: str
-        quantity: Decimal
-        unit_price: Decimal
-        tax_rate: Decimal
-        discount_percent: Decimal
-        unit: str
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["unit"] = ""
-
-        def apply(self, invoice: Invoice) -> None:
-            invoice.lines.append(
-                LineItem(
-                    line_id=self.line_id,
-                    description=self.description,
-                    quantity=self.quantity,
-                    unit_price=self.unit_price,
-                    tax_rate=self.tax_rate,
-                    discount_percent=self.discount_percent,
-                    unit=self.unit,
-                )
-            )
-
-    class LineItemChanged(Event):
-        """A line took new values; the event holds the whole line as it now is.
-
-        Version 2 added ``unit``; a v1 change kept the line's unit, which was always "" then.
-        """
+    class LineEvent(Event):
+        """The whole line, as ``LineItemAdded`` and ``LineItemChanged`` record it (never
+        stored itself). Version 2 added ``unit`` (unit of measure); lines stored before it
+        read back with "" (their unit was always empty then)."""
 
         class_version = 2
 
@@ -108,17 +72,24 @@ class Invoice(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["unit"] = ""
 
+        def line(self) -> LineItem:
+            """The line as the invoice holds it."""
+            return LineItem(line_id=self.line_id, description=self.description,
+                            quantity=self.quantity, unit_price=self.unit_price,
+                            tax_rate=self.tax_rate, discount_percent=self.discount_percent,
+                            unit=self.unit)
+
+    class LineItemAdded(LineEvent):
+        """A line was added at the end of the invoice."""
+
         def apply(self, invoice: Invoice) -> None:
-            index = invoice.line_index(self.line_id)
-            invoice.lines[index] = LineItem(
-                line_id=self.line_id,
-                description=self.description,
-                quantity=self.quantity,
-                unit_price=self.unit_price,
-                tax_rate=self.tax_rate,
-                discount_percent=self.discount_percent,
-                unit=self.unit,
-            )
+            invoice.lines.append(self.line())
+
+    class LineItemChanged(LineEvent):
+        """A line took new values; the event holds the whole line as it now is."""
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.lines[invoice.line_index(self.line_id)] = self.line()
 
     class LineItemRemoved(Event):
         """A line was taken off the invoice."""
@@ -211,7 +182,8 @@ class Invoice(Aggregate):
                     reference=self.reference,
                 )
             )
-            invoice.status = Status.PAID if invoice.balance_due == 0 else Status.PARTIALLY_PAID
+            invoice.status = status_after_payment(total=invoice.totals.total,
+                                                  amount_paid=invoice.amount_paid)
 
     class InvoiceVoided(Event):
         """An admin cancelled the invoice."""
@@ -346,7 +318,7 @@ class Invoice(Aggregate):
 
     def is_overdue(self, today: date) -> bool:
         """Approved, sent or partly paid, and past its due date."""
-        return self.status in PAYABLE and self.due_date < today
+        return is_overdue(self.status, self.due_date, today)
 
     # --- commands -----------------------------------------------------------------------
 
@@ -570,7 +542,7 @@ class Invoice(Aggregate):
             raise InvalidValue("reason", "A reason is required.")
         self.trigger_event(self.InvoiceVoided, timestamp=at, actor=actor, reason=reason)
 
-    def _require(self, allowed: tuple[Status, ...], action: str) -> None:
+    def _require(self, allowed: Collection[Status], action: str) -> None:
         if self.status not in allowed:
             raise InvalidTransition(f"Cannot {action} a {self.status.value} invoice.")
 

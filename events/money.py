@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
+from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -84,14 +84,3 @@ def format_rate(rate: Decimal) -> str:
     default context ``normalize`` rounds anything longer than 28 digits.
     """
     return format(rate.normalize(), "f")
-
-
-def parse_decimal(text: str | int | Decimal) -> Decimal:
-    """Parse a decimal string strictly; raises ``ValueError`` for anything not a finite number."""
-    try:
-        value = Decimal(str(text))
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"{text!r} is not a decimal number.") from None
-    if not value.is_finite():
-        raise ValueError(f"{text!r} is not a finite number.")
-    return value

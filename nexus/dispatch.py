@@ -1,91 +1,52 @@
-"""What happens after a command is stored: projection catch-up and queued deliveries.
+"""After a command: the one interface between the write side and the work that follows it.
 
-Celery messages are hints, not data (ARCHITECTURE.md rule 3): a broker that is down is
-logged and never fails a command, because the beat schedule catches up anyway. Without
-Redis, the same work runs in-process right after the command.
+A command handler returns what must follow (the projection position, deliveries to send);
+the view hands that to :func:`dispatcher` once. Which implementation runs is one setting,
+``NEXUS_DISPATCHER``, like a DRF policy class: ``workers.dispatch.CeleryDispatcher`` queues
+Celery tasks (hints, ARCHITECTURE.md rule 3), ``workers.dispatch.InlineDispatcher`` does the
+work in-process (the embedded default, without Redis).
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from collections.abc import Sequence
+from functools import cache
+from typing import Protocol
 from uuid import UUID
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.module_loading import import_string
 
-logger = logging.getLogger(__name__)
 
-CATCH_UP_TASK = "workers.tasks.catch_up_projections"
-CATCH_UP_QUEUED_KEY = "projection:catch-up-queued"
-DELIVERY_TASK = "workers.tasks.deliver_invoice"
-ACCOUNT_EMAIL_TASK = "workers.tasks.send_account_email"
-ACCOUNT_EMAILS = {
-    "activation": "nexus.accounts.emails.send_activation",
-    "account_exists": "nexus.accounts.emails.send_account_exists",
-    "password_reset": "nexus.accounts.emails.send_password_reset",
-}
-# A queued, not yet started catch-up covers every later command: a burst queues one task.
-# The task clears the flag as it starts; the timeout only guards against a lost message.
-COALESCE_SECONDS = 30
+class DeliveryRequest(Protocol):
+    """A delivery a command requested."""
+
+    invoice_id: UUID
+    delivery_id: UUID
 
 
-def _send(task: str, **kwargs: Any) -> None:
-    from nexus.celery import app
+class FollowUps(Protocol):
+    """What a command's result says must follow it."""
 
-    try:
-        app.send_task(task, kwargs=kwargs)
-    except Exception:  # the broker being down must never fail a command
-        logger.warning("Could not queue %s %s; the periodic task will catch up.", task, kwargs,
-                       exc_info=True)
+    position: int
+    deliveries: Sequence[DeliveryRequest]
 
 
-def after_command(position: int) -> None:
-    """Bring the projections up to ``position``: inline, or by a coalesced Celery task."""
-    if settings.NEXUS_PROJECTION_MODE == "inline":
-        runner = getattr(settings, "NEXUS_INLINE_CATCH_UP", "")
-        if runner:
-            import_string(runner)()
-        return
-    try:
-        first = cache.add(CATCH_UP_QUEUED_KEY, position, timeout=COALESCE_SECONDS)
-    except Exception:
-        first = True
-    if first:
-        _send(CATCH_UP_TASK)
+class Dispatcher(Protocol):
+    """Does (or queues) the work that follows commands and account changes."""
+
+    def after_command(self, result: FollowUps) -> None:
+        """Bring the projections to ``result.position`` and send its deliveries."""
+
+    def account_email(self, kind: str, argument: str) -> None:
+        """Send an account email (``activation``, ``account_exists``, ``password_reset``)."""
 
 
-def catch_up_started() -> None:
-    """Called by the task as it starts: commands from now on need (and queue) another run."""
-    try:
-        cache.delete(CATCH_UP_QUEUED_KEY)
-    except Exception:
-        logger.warning("Cache unavailable; catch-up coalescing is off.", exc_info=True)
+@cache
+def _load(path: str) -> Dispatcher:
+    return import_string(path)()
 
 
-def queue_delivery(*, invoice_id: UUID, delivery_id: UUID) -> None:
-    """Email the invoice: a Celery task with retries, or right now when running embedded."""
-    if settings.NEXUS_PROJECTION_MODE == "inline":
-        import_string("commands.delivery.deliver")(invoice_id=invoice_id, delivery_id=delivery_id)
-        return
-    _send(DELIVERY_TASK, invoice_id=str(invoice_id), delivery_id=str(delivery_id))
-
-
-def queue_account_email(kind: str, argument: str) -> None:
-    """Send an account email through the retrying task; inline when running embedded.
-
-    If the broker cannot take the message, the email is sent right away instead: an
-    activation or reset email must not be lost to a broker outage.
-    """
-    send = import_string(ACCOUNT_EMAILS[kind])
-    if settings.NEXUS_PROJECTION_MODE == "inline":
-        send(argument)
-        return
-    from nexus.celery import app
-
-    try:
-        app.send_task(ACCOUNT_EMAIL_TASK, kwargs={"kind": kind, "argument": argument})
-    except Exception:
-        logger.warning("Broker unavailable; sending the %s email inline.", kind, exc_info=True)
-        send(argument)
+def dispatcher() -> Dispatcher:
+    """The configured dispatcher (one instance per class)."""
+    return _load(settings.NEXUS_DISPATCHER)

@@ -148,7 +148,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # "celery": commands queue a catch-up task; "inline": the projector runs right after the command.
 NEXUS_PROJECTION_MODE = os.environ.get("NEXUS_PROJECTION_MODE", "celery" if REDIS_URL else "inline")
-NEXUS_INLINE_CATCH_UP = "projections.inline.catch_up_now"
+# What follows a command (catch-up, deliveries, account emails): a nexus.dispatch.Dispatcher.
+NEXUS_DISPATCHER = {
+    "celery": "workers.dispatch.CeleryDispatcher",
+    "inline": "workers.dispatch.InlineDispatcher",
+}[NEXUS_PROJECTION_MODE]
 # /readyz reports unready when the projections are further behind the event store than this.
 NEXUS_READY_MAX_LAG = int(os.environ.get("NEXUS_READY_MAX_LAG", "10000"))
 
@@ -160,7 +164,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 # Catch up every few seconds even if every hint was lost (ARCHITECTURE.md rule 3).

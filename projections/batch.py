@@ -18,12 +18,10 @@ from uuid import UUID
 from django.db.models import Count, Min
 
 from events.calculations import InvoiceTotals, calculate
-from events.values import Status
+from events.lifecycle import ISSUED
 from projections.fields import ExactSum
 from projections.tables import ReadTables
 
-ISSUED = (Status.APPROVED.value, Status.SENT.value, Status.PARTIALLY_PAID.value,
-          Status.PAID.value)
 INVOICE_FIELDS_SKIPPED_ON_UPDATE = {"id"}
 
 
@@ -50,7 +48,7 @@ class Batch:
     clients: dict[UUID, Any] = field(default_factory=dict)
     new_clients: set[UUID] = field(default_factory=set)
     changed_clients: set[UUID] = field(default_factory=set)  # details changed
-    dirty_clients: set[UUID] = field(default_factory=set)  # figures to recompute
+    clients_to_refigure: set[UUID] = field(default_factory=set)
     renamed_clients: set[UUID] = field(default_factory=set)
     payments: list[Any] = field(default_factory=list)
     activities: list[Any] = field(default_factory=list)
@@ -87,13 +85,39 @@ class Batch:
 
     # --- changes the event functions record ----------------------------------------------------
 
+    def add_client(self, client: Any) -> None:
+        """A new client."""
+        self.clients[client.id] = client
+        self.new_clients.add(client.id)
+
+    def change_client(self, client: Any, changes: dict[str, Any]) -> None:
+        """New details of a client; its invoices take a new name or email along."""
+        for name, value in changes.items():
+            setattr(client, name, value)
+        self.changed_clients.add(client.id)
+        self.refigure_client(client.id)
+        if "name" in changes or "email" in changes:
+            self.renamed_clients.add(client.id)
+            for state in self.invoices.values():
+                if state.row.client_id == client.id:
+                    state.row.client_name, state.row.client_email = client.name, client.email
+
+    def refigure_client(self, client_id: UUID) -> None:
+        """The client's invoice count and totals are recomputed at the flush."""
+        self.clients_to_refigure.add(client_id)
+
     def add_invoice(self, row: Any) -> InvoiceState:
         """A new invoice."""
         state = InvoiceState(row=row, lines=[], is_new=True)
         self.invoices[row.id] = state
         self.count_status(row, row.status, +1)
-        self.dirty_clients.add(row.client_id)
+        self.refigure_client(row.client_id)
         return state
+
+    def add_payment(self, state: InvoiceState, row: Any) -> None:
+        """A payment row, and its amount on the invoice."""
+        self.payments.append(row)
+        state.row.amount_paid += row.amount
 
     def set_status(self, state: InvoiceState, status: str) -> None:
         """Move an invoice to ``status``, keeping the status counts right."""
@@ -159,8 +183,8 @@ class Batch:
                 line.allocated_invoice_discount = amounts.allocated_invoice_discount
                 line_rows.append(line)
             tax_rows.extend(
-                t.tax(invoice_id=invoice_id, rate=tax.rate, taxable_amount=tax.taxable_amount,
-                      tax_amount=tax.tax_amount)
+                t.tax(invoice_id=invoice_id, currency=row.currency, rate=tax.rate,
+                      taxable_amount=tax.taxable_amount, tax_amount=tax.tax_amount)
                 for tax in totals.tax_breakdown
             )
             (rows_new if state.is_new else rows_changed).append(row)
@@ -188,20 +212,20 @@ class Batch:
         adding yen to euros means nothing. One grouped query, so the database does the sums.
         """
         t = self.tables
-        if not self.dirty_clients:
+        if not self.clients_to_refigure:
             return
         groups: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
-        rows = (t.invoice.objects.filter(client_id__in=self.dirty_clients)
+        rows = (t.invoice.objects.filter(client_id__in=self.clients_to_refigure)
                 .values("client_id", "currency", "status")
                 .annotate(count=Count("id"), total=ExactSum("total"),
                           due=ExactSum("balance_due"), first=Min("created_at")))
         for row in rows:
             groups[row["client_id"]].append(row)
-        missing = [i for i in self.dirty_clients if i not in self.clients]
+        missing = [i for i in self.clients_to_refigure if i not in self.clients]
         for client in t.client.objects.filter(id__in=missing):
             self.clients[client.id] = client
         changed = []
-        for client_id in self.dirty_clients:
+        for client_id in self.clients_to_refigure:
             client = self.clients.get(client_id)
             if client is None:
                 continue

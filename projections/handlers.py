@@ -13,6 +13,7 @@ from typing import Any
 
 from events.client import Client
 from events.invoice import Invoice
+from events.lifecycle import status_after_payment
 from events.money import format_money, format_rate
 from events.numbering import InvoiceNumberSequence
 from events.values import Status
@@ -59,23 +60,13 @@ def client_registered(batch: Batch, position: int, event: Client.ClientRegistere
         created_at=event.timestamp, version=event.originator_version, invoice_count=0,
         summary_currency=event.default_currency, total_invoiced=0, balance_due=0,
     )
-    batch.clients[client.id] = client
-    batch.new_clients.add(client.id)
+    batch.add_client(client)
 
 
 @handles(Client.ClientChanged)
 def client_changed(batch: Batch, position: int, event: Client.ClientChanged) -> None:
-    client = batch.client(event.originator_id)
-    for name, value in event.changes.items():
-        setattr(client, name, value)
-    client.version = event.originator_version
-    batch.changed_clients.add(client.id)
-    batch.dirty_clients.add(client.id)
-    if "name" in event.changes or "email" in event.changes:
-        batch.renamed_clients.add(client.id)
-        for state in batch.invoices.values():
-            if state.row.client_id == client.id:
-                state.row.client_name, state.row.client_email = client.name, client.email
+    batch.change_client(batch.client(event.originator_id),
+                        {**event.changes, "version": event.originator_version})
 
 
 # --- invoices --------------------------------------------------------------------------------
@@ -116,7 +107,8 @@ def _line_summary(event: Any) -> str:
 def line_item_added(batch: Batch, position: int, event: Invoice.LineItemAdded) -> None:
     state = _touch(batch, event)
     state.lines.append(batch.tables.line(
-        id=event.line_id, invoice_id=event.originator_id, position=len(state.lines) + 1,
+        id=event.line_id, invoice_id=event.originator_id, currency=state.row.currency,
+        position=len(state.lines) + 1,
         line_discount=0, net_amount=0, allocated_invoice_discount=0, **_line_values(event),
     ))
     _activity(batch, position, event, f"Added line {_line_summary(event)}")
@@ -165,7 +157,7 @@ def invoice_approved(batch: Batch, position: int, event: Invoice.InvoiceApproved
     state.row.number = event.number
     state.row.approved_at = event.timestamp
     batch.add_revenue(state.row, event.timestamp, invoiced=state.totals().total)
-    batch.dirty_clients.add(state.row.client_id)
+    batch.refigure_client(state.row.client_id)
     comment = f": {event.comment}" if event.comment else ""
     _activity(batch, position, event, f"Approved as {event.number}{comment}")
 
@@ -189,7 +181,7 @@ def invoice_sent(batch: Batch, position: int, event: Invoice.InvoiceSent) -> Non
     state = _touch(batch, event)
     if state.row.status == Status.APPROVED.value:
         batch.set_status(state, Status.SENT.value)
-        batch.dirty_clients.add(state.row.client_id)
+        batch.refigure_client(state.row.client_id)
     _activity(batch, position, event, f"Sent to {event.to}")
 
 
@@ -203,16 +195,16 @@ def invoice_delivery_failed(batch: Batch, position: int,
 @handles(Invoice.PaymentRecorded)
 def payment_recorded(batch: Batch, position: int, event: Invoice.PaymentRecorded) -> None:
     state = _touch(batch, event)
-    batch.payments.append(batch.tables.payment(
-        id=event.payment_id, invoice_id=event.originator_id, amount=event.amount,
+    batch.add_payment(state, batch.tables.payment(
+        id=event.payment_id, invoice_id=event.originator_id, currency=state.row.currency,
+        amount=event.amount,
         paid_on=event.paid_on, method=event.method, reference=event.reference,
         recorded_at=event.timestamp,
     ))
-    state.row.amount_paid += event.amount
-    paid_in_full = state.row.amount_paid >= state.totals().total
-    batch.set_status(state, Status.PAID.value if paid_in_full else Status.PARTIALLY_PAID.value)
+    status = status_after_payment(total=state.totals().total, amount_paid=state.row.amount_paid)
+    batch.set_status(state, status.value)
     batch.add_revenue(state.row, event.paid_on, paid=event.amount)
-    batch.dirty_clients.add(state.row.client_id)
+    batch.refigure_client(state.row.client_id)
     _activity(batch, position, event,
               f"Recorded a payment of {_money(state, event.amount)} ({event.method})")
 
@@ -224,7 +216,7 @@ def invoice_voided(batch: Batch, position: int, event: Invoice.InvoiceVoided) ->
         # Invoiced revenue is taken back in the month it was counted in.
         batch.add_revenue(state.row, state.row.approved_at, invoiced=-state.totals().total)
     batch.set_status(state, Status.VOID.value)
-    batch.dirty_clients.add(state.row.client_id)
+    batch.refigure_client(state.row.client_id)
     _activity(batch, position, event, f"Voided: {event.reason}")
 
 

@@ -61,6 +61,7 @@ class LineRow(models.Model):
 
     id = models.UUIDField(primary_key=True)
     invoice_id = models.UUIDField(db_index=True)
+    currency = models.CharField(max_length=3)  # the invoice's, for formatting amounts
     position = models.IntegerField()
     description = models.TextField()
     quantity = ExactDecimalField(**QUANTITY)
@@ -77,6 +78,7 @@ class TaxRow(models.Model):
     """One row of an invoice's tax breakdown."""
 
     invoice_id = models.UUIDField(db_index=True)
+    currency = models.CharField(max_length=3)  # the invoice's, for formatting amounts
     rate = ExactDecimalField(**PERCENT)
     taxable_amount = ExactDecimalField(**MONEY)
     tax_amount = ExactDecimalField(**MONEY)
@@ -87,6 +89,7 @@ class PaymentRow(models.Model):
 
     id = models.UUIDField(primary_key=True)
     invoice_id = models.UUIDField(db_index=True)
+    currency = models.CharField(max_length=3)  # the invoice's, for formatting amounts
     amount = ExactDecimalField(**MONEY)
     paid_on = models.DateField(db_index=True)
     method = models.CharField(max_length=16)

@@ -13,7 +13,7 @@ and every later run retries that event, so nothing is skipped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -89,17 +89,70 @@ def read_events(app: NexusApplication, after: int, limit: int) -> list[tuple[int
     return [(n.id, n.topic, app.mapper.to_domain_event(n)) for n in notifications]
 
 
-def _apply_one_by_one(
-    tables: ReadTables, decoded: list[tuple[int, str, Any]]
-) -> tuple[list[tuple[int, str, Any]], EventFailed | None]:
-    for index, item in enumerate(decoded):
+@dataclass(frozen=True)
+class Applied:
+    """What :func:`apply_range` did: how many events, and the position it reached."""
+
+    count: int
+    position: int
+
+
+def apply_range(tables: ReadTables, *, after: int, limit: int,
+                until: int | None = None) -> Applied:
+    """Apply the events after ``after`` (at most ``limit``, none beyond ``until``) to ``tables``.
+
+    The one loop body of every projection: catch-up into the live tables, rebuild and verify
+    into shadow ones, and the tests. It runs in the caller's transaction, which also stores
+    the position where there is one (exactly-once, ARCHITECTURE.md rule 2). A failure names
+    its event (``EventFailed``), also when a single event's rows fail at flush time.
+    """
+    decoded = read_events(get_application(), after, limit)
+    if until is not None:
+        decoded = [item for item in decoded if item[0] <= until]
+    if not decoded:
+        return Applied(0, after)
+    try:
+        apply_events(tables, decoded)
+    except EventFailed:
+        raise
+    except Exception as error:
+        if len(decoded) != 1:
+            raise
+        position, topic, _ = decoded[0]
+        raise EventFailed(0, position, topic, error) from error
+    return Applied(len(decoded), decoded[-1][0])
+
+
+def project(tables: ReadTables, *, after: int = 0, until: int | None = None,
+            batch_size: int = BATCH_SIZE, report: Callable[[str], None] | None = None) -> int:
+    """Every event after ``after`` (up to ``until``) into ``tables``, one transaction per
+    batch; returns the position reached. For tables nobody else writes (rebuild, verify)."""
+    position = after
+    while until is None or position < until:
+        with transaction.atomic():
+            applied = apply_range(tables, after=position, limit=batch_size, until=until)
+        if not applied.count:
+            break
+        position = applied.position
+        if report:
+            report(f"  applied up to position {position}")
+    return position
+
+
+def _apply_one_by_one(tables: ReadTables, after: int,
+                      limit: int) -> tuple[Applied, EventFailed | None]:
+    """After a failed batch: commit the events before the culprit, and name it."""
+    position, count = after, 0
+    while count < limit:
         try:
             with transaction.atomic():
-                apply_events(tables, [item])
-        except Exception as error:
-            cause = error.error if isinstance(error, EventFailed) else error
-            return decoded[:index], EventFailed(index, item[0], item[1], cause)
-    return decoded, None
+                applied = apply_range(tables, after=position, limit=1)
+        except EventFailed as failure:
+            return Applied(count, position), failure
+        if not applied.count:
+            break
+        position, count = applied.position, count + 1
+    return Applied(count, position), None
 
 
 def locked_tracking(name: str) -> ProjectionTracking:
@@ -111,22 +164,19 @@ def locked_tracking(name: str) -> ProjectionTracking:
 def run_batch(*, name: str = MAIN, tables: ReadTables = LIVE,
               batch_size: int = BATCH_SIZE) -> CatchUpResult:
     """Apply one batch; returns how many events it applied and where it stands."""
-    app = get_application()
     failure: EventFailed | None = None
     with transaction.atomic():
         tracking = locked_tracking(name)
-        decoded = read_events(app, tracking.position, batch_size)
-        if not decoded:
-            return CatchUpResult(0, tracking.position, tracking.error_message or None)
         try:
             with transaction.atomic():
-                apply_events(tables, decoded)
+                applied = apply_range(tables, after=tracking.position, limit=batch_size)
         except Exception:
             # Something in the batch failed (an event function, or a write at flush time):
             # apply the events one by one to commit those before the culprit and name it.
-            decoded, failure = _apply_one_by_one(tables, decoded)
-        if decoded:
-            tracking.position = decoded[-1][0]
+            applied, failure = _apply_one_by_one(tables, tracking.position, batch_size)
+        if not applied.count and failure is None:
+            return CatchUpResult(0, tracking.position, tracking.error_message or None)
+        tracking.position = applied.position
         if failure is None:
             tracking.error_position, tracking.error_topic, tracking.error_message = None, "", ""
         else:
@@ -136,7 +186,7 @@ def run_batch(*, name: str = MAIN, tables: ReadTables = LIVE,
             tracking.error_topic = failure.topic
             tracking.error_message = f"{type(failure.error).__name__}: {failure.error}"[:2000]
         tracking.save()
-    return CatchUpResult(len(decoded), tracking.position,
+    return CatchUpResult(applied.count, tracking.position,
                          None if failure is None else tracking.error_message)
 
 

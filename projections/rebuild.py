@@ -15,8 +15,7 @@ from uuid import uuid4
 
 from django.db import connection, transaction
 
-from events.application import get_application
-from projections.projector import MAIN, apply_events, locked_tracking, read_events
+from projections.projector import MAIN, locked_tracking, project
 from projections.tables import LIVE, ReadTables, shadow_tables
 
 logger = logging.getLogger(__name__)
@@ -48,22 +47,6 @@ def drop_tables(tables: ReadTables) -> None:
                 cursor.execute(f"DROP TABLE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def project_all(tables: ReadTables, *, after: int = 0, batch_size: int = REBUILD_BATCH,
-                report: Report | None = None) -> int:
-    """Apply every event after ``after`` to ``tables``; returns the last position."""
-    app = get_application()
-    position = after
-    while True:
-        decoded = read_events(app, position, batch_size)
-        if not decoded:
-            return position
-        with transaction.atomic():
-            apply_events(tables, decoded)
-        position = decoded[-1][0]
-        if report:
-            report(f"  applied up to position {position}")
-
-
 def _swap(shadow: ReadTables) -> None:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -82,10 +65,10 @@ def rebuild(*, batch_size: int = REBUILD_BATCH, report: Report | None = None) ->
     shadow = shadow_tables(f"rebuild_{uuid4().hex[:8]}")
     create_tables(shadow)
     try:
-        position = project_all(shadow, batch_size=batch_size, report=report)
+        position = project(shadow, batch_size=batch_size, report=report)
         with transaction.atomic():
             tracking = locked_tracking(MAIN)  # holds off live projectors until the swap
-            position = project_all(shadow, after=position, batch_size=batch_size)
+            position = project(shadow, after=position, batch_size=batch_size)
             _swap(shadow)
             tracking.position = position
             tracking.error_position, tracking.error_topic, tracking.error_message = None, "", ""
@@ -172,27 +155,10 @@ def verify(*, batch_size: int = REBUILD_BATCH) -> Verification:
     try:
         with transaction.atomic():
             tracking = locked_tracking(MAIN)  # the live tables hold still while we compare
-            position = project_all(shadow, batch_size=batch_size, after=0)
-            if tracking.position < position:
-                # Compare like with like: the live tables are behind the store by design.
-                drop_tables(shadow)
-                create_tables(shadow)
-                position = _project_until(shadow, tracking.position, batch_size)
+            # Compare like with like: the live tables may be behind the store by design.
+            position = project(shadow, until=tracking.position, batch_size=batch_size)
             result = Verification(position=position)
             result.rows_compared, result.differences = compare(LIVE, shadow)
     finally:
         drop_tables(shadow)
     return result
-
-
-def _project_until(tables: ReadTables, stop: int, batch_size: int) -> int:
-    app = get_application()
-    position = 0
-    while position < stop:
-        decoded = [item for item in read_events(app, position, min(batch_size, stop - position))
-                   if item[0] <= stop]
-        if not decoded:
-            break
-        apply_events(tables, decoded)
-        position = decoded[-1][0]
-    return position

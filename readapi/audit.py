@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from events.access import can_see_invoice
+from events.access import Caller, require_visible
 from events.application import get_application
 from events.errors import InvoiceNotFound
 from events.invoice import Invoice
@@ -33,13 +33,9 @@ def visible_invoice(request: Request, invoice_id: UUID) -> Invoice:
     """The current invoice, or 404 when it does not exist or the caller may not see it."""
     try:
         invoice = get_application().get_invoice(invoice_id)
+        require_visible(Caller.from_user(request.user), invoice)
     except InvoiceNotFound:
         raise NotFound("Invoice not found.") from None
-    user = request.user
-    if not can_see_invoice(role=user.effective_role, user_id=user.id,
-                           managed_team_ids=user.managed_team_ids(),
-                           owner_id=invoice.owner.id, team_id=invoice.team_id):
-        raise NotFound("Invoice not found.")
     return invoice
 
 

@@ -16,8 +16,8 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from graphql_sync_dataloaders import SyncDataLoader, SyncFuture
 
+from events.lifecycle import ISSUED
 from events.money import exact_arithmetic
-from projections.batch import ISSUED
 from projections.fields import ExactSum
 from projections.models import (
     ActivityRow,

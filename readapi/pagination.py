@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from graphql import GraphQLError
 
+from readapi.errors import ErrorCode, graphql_error
 from readapi.limits import MAX_PAGE  # one of the query limits, checked before the database too
 
 DEFAULT_PAGE = 20
@@ -34,8 +34,8 @@ def page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if first < 0 or first > MAX_PAGE:
-        raise GraphQLError(f"`first` must be between 0 and {MAX_PAGE}.",
-                           extensions={"code": "PAGE_TOO_LARGE"})
+        raise graphql_error(f"`first` must be between 0 and {MAX_PAGE}.",
+                            ErrorCode.PAGE_TOO_LARGE)
     return first
 
 
@@ -47,9 +47,9 @@ def _decode(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError):
-        raise GraphQLError("Invalid cursor.", extensions={"code": "INVALID_CURSOR"}) from None
+        raise graphql_error("Invalid cursor.", ErrorCode.INVALID_CURSOR) from None
     if not isinstance(values, list) or len(values) != 2:
-        raise GraphQLError("Invalid cursor.", extensions={"code": "INVALID_CURSOR"})
+        raise graphql_error("Invalid cursor.", ErrorCode.INVALID_CURSOR)
     return values
 
 
@@ -67,7 +67,7 @@ def keyset_page(queryset: QuerySet[Any], *, field: str, descending: bool, first:
             model_field.run_validators(value)  # e.g. 1E+999999 overflows the column's NUMERIC
             last_id = queryset.model._meta.pk.to_python(raw_id)
         except Exception:
-            raise GraphQLError("Invalid cursor.", extensions={"code": "INVALID_CURSOR"}) from None
+            raise graphql_error("Invalid cursor.", ErrorCode.INVALID_CURSOR) from None
         op = "lt" if descending else "gt"
         ordered = ordered.filter(Q(**{f"{field}__{op}": value})
                                  | Q(**{field: value, f"id__{op}": last_id}))
@@ -88,5 +88,5 @@ def offset_after(after: str | None) -> int:
         return 0
     kind, offset = _decode(after)
     if kind != "offset" or not isinstance(offset, int) or offset < 0:
-        raise GraphQLError("Invalid cursor.", extensions={"code": "INVALID_CURSOR"})
+        raise graphql_error("Invalid cursor.", ErrorCode.INVALID_CURSOR)
     return offset

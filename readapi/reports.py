@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Case, CharField, Count, Q, Sum, Value, When
 
-from events.invoice import PAYABLE
+from events.lifecycle import PAYABLE
 from events.money import format_money
 from projections.fields import ExactSum
 from projections.models import RevenueMonthRow, StatusCountRow

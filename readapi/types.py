@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 from typing import Any
 
 import graphene
 
-from events.invoice import PAYABLE
+from events.lifecycle import is_overdue
 from events.values import Role
 from readapi import dataloaders as loaders
+from readapi.clock import today
+from readapi.connections import PageInfo, connection
 from readapi.dataloaders import resolved, then
 from readapi.formatting import money, number
 from readapi.pagination import DEFAULT_PAGE, offset_after, offset_cursor, page_size
-
-PAYABLE_VALUES = {status.value for status in PAYABLE}
-
-
-def today() -> date:
-    """Overdue is judged by the UTC date."""
-    return datetime.now(timezone.utc).date()
-
-
-class PageInfo(graphene.ObjectType):
-    """Where a page ends."""
-
-    has_next_page = graphene.Boolean(required=True)
-    end_cursor = graphene.String()
 
 
 class Person(graphene.ObjectType):
@@ -92,12 +79,6 @@ class Activity(graphene.ObjectType):
     def resolve_actor(row: Any, info: Any) -> str: return row.actor_username
 
 
-def _with_currency(rows: list[Any], currency: str) -> list[Any]:
-    for row in rows:
-        row.currency = currency
-    return rows
-
-
 class Invoice(graphene.ObjectType):
     """An invoice as the projections hold it."""
 
@@ -126,7 +107,7 @@ class Invoice(graphene.ObjectType):
     activity = graphene.List(graphene.NonNull(Activity), required=True)
 
     def resolve_is_overdue(row: Any, info: Any) -> bool:
-        return row.status in PAYABLE_VALUES and row.due_date < today()
+        return is_overdue(row.status, row.due_date, today())
 
     def resolve_subtotal(row: Any, info: Any) -> str: return money(row.subtotal, row.currency)
     def resolve_discount_total(row: Any, info: Any) -> str:
@@ -145,16 +126,13 @@ class Invoice(graphene.ObjectType):
         return loaders.ClientByIdLoader.of(info.context).load(row.client_id)
 
     def resolve_lines(row: Any, info: Any) -> Any:
-        return then(lambda rows: _with_currency(rows, row.currency),
-                    loaders.LinesByInvoiceIdLoader.of(info.context).load(row.id))
+        return loaders.LinesByInvoiceIdLoader.of(info.context).load(row.id)
 
     def resolve_tax_breakdown(row: Any, info: Any) -> Any:
-        return then(lambda rows: _with_currency(rows, row.currency),
-                    loaders.TaxByInvoiceIdLoader.of(info.context).load(row.id))
+        return loaders.TaxByInvoiceIdLoader.of(info.context).load(row.id)
 
     def resolve_payments(row: Any, info: Any) -> Any:
-        return then(lambda rows: _with_currency(rows, row.currency),
-                    loaders.PaymentsByInvoiceIdLoader.of(info.context).load(row.id))
+        return loaders.PaymentsByInvoiceIdLoader.of(info.context).load(row.id)
 
     def resolve_activity(row: Any, info: Any) -> Any:
         return loaders.ActivityByInvoiceIdLoader.of(info.context).load(row.id)
@@ -184,16 +162,6 @@ class InvoiceConnection(graphene.ObjectType):
     total_count = graphene.Int(required=True)
     page_info = graphene.Field(PageInfo, required=True)
     edges = graphene.List(graphene.NonNull(InvoiceEdge), required=True)
-
-
-def invoice_connection(rows: list[Any], cursors: list[str], total: int,
-                       has_next: bool) -> InvoiceConnection:
-    """Wrap rows as a connection."""
-    return InvoiceConnection(
-        total_count=total,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=cursors[-1] if cursors else None),
-        edges=[InvoiceEdge(cursor=cursor, node=row) for row, cursor in zip(rows, cursors)],
-    )
 
 
 class Client(graphene.ObjectType):
@@ -234,8 +202,9 @@ class Client(graphene.ObjectType):
         size = page_size(first if first is not None else DEFAULT_PAGE)
         offset = offset_after(after)
         page = loaders.InvoicesByClientLoader.of(info.context).load((row.id, size, offset))
-        return then(lambda rows, figures: invoice_connection(
-            rows[:size], [offset_cursor(offset + i + 1) for i in range(len(rows[:size]))],
+        return then(lambda rows, figures: connection(
+            InvoiceConnection, InvoiceEdge, rows[:size],
+            [offset_cursor(offset + i + 1) for i in range(len(rows[:size]))],
             figures["count"], len(rows) > size), page, Client._figures(row, info))
 
 

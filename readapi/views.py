@@ -38,6 +38,7 @@ from nexus import failures
 from nexus.api import NexusApiView
 from nexus.parsers import GraphQLJSONParser
 from projections.projector import projection_position
+from readapi.errors import ErrorCode, graphql_error
 from readapi.execution import NexusExecutionContext
 from readapi.limits import parse_and_check
 
@@ -55,9 +56,10 @@ MIN_POSITION_WAIT_SECONDS = 2.0
 MIN_POSITION_POLL_SECONDS = 0.025
 # The code of a refusal that happened before execution, by HTTP status.
 STATUS_CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "THROTTLED", 500: "INTERNAL_SERVER_ERROR", 503: "UNAVAILABLE",
+    400: ErrorCode.BAD_REQUEST, 401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED, 413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE, 429: ErrorCode.THROTTLED,
+    500: ErrorCode.INTERNAL_SERVER_ERROR, 503: ErrorCode.UNAVAILABLE,
 }
 
 
@@ -84,6 +86,10 @@ class GraphQLRefused(exceptions.APIException):
         self.errors = errors
 
 
+def _refused(message: str, code: ErrorCode) -> GraphQLRefused:
+    return GraphQLRefused([graphql_error(message, code)])
+
+
 @dataclass(frozen=True)
 class Operation:
     """A parsed query within the limits, with its variables and operation name."""
@@ -95,15 +101,12 @@ class Operation:
 
 def _graphql_params(data: Any) -> tuple[str, dict[str, Any] | None, str | None]:
     if isinstance(data, list):
-        raise GraphQLRefused([GraphQLError("Batched operations are not supported.",
-                                           extensions={"code": "BATCH_NOT_ALLOWED"})])
+        raise _refused("Batched operations are not supported.", ErrorCode.BATCH_NOT_ALLOWED)
     if not isinstance(data, dict):
-        raise GraphQLRefused([GraphQLError("The body must be a JSON object.",
-                                           extensions={"code": "BAD_REQUEST"})])
+        raise _refused("The body must be a JSON object.", ErrorCode.BAD_REQUEST)
     query = data.get("query")
     if not isinstance(query, str) or not query.strip():
-        raise GraphQLRefused([GraphQLError("Must provide query string.",
-                                           extensions={"code": "BAD_REQUEST"})])
+        raise _refused("Must provide query string.", ErrorCode.BAD_REQUEST)
     variables = data.get("variables")
     if isinstance(variables, str):  # some clients send the variables as a JSON string
         try:
@@ -111,12 +114,10 @@ def _graphql_params(data: Any) -> tuple[str, dict[str, Any] | None, str | None]:
         except ValueError:
             variables = "not JSON"
     if variables is not None and not isinstance(variables, dict):
-        raise GraphQLRefused([GraphQLError("`variables` must be a JSON object.",
-                                           extensions={"code": "BAD_REQUEST"})])
+        raise _refused("`variables` must be a JSON object.", ErrorCode.BAD_REQUEST)
     name = data.get("operationName")
     if name is not None and not isinstance(name, str):
-        raise GraphQLRefused([GraphQLError("`operationName` must be a string.",
-                                           extensions={"code": "BAD_REQUEST"})])
+        raise _refused("`operationName` must be a string.", ErrorCode.BAD_REQUEST)
     return query, variables, name
 
 
@@ -135,12 +136,13 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
     if original is not None and not isinstance(original, GraphQLError) and error.path:
         failures.log_unexpected(original)
         error = GraphQLError("Internal server error.", nodes=error.nodes, path=error.path,
-                             extensions={"code": "INTERNAL_SERVER_ERROR",
+                             extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value,
                                          "request_id": failures.current_request_id()})
     body = error.formatted
     extensions = dict(body.get("extensions") or {})
     if "code" not in extensions:
-        extensions["code"] = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
+        extensions["code"] = (ErrorCode.BAD_USER_INPUT if error.path is None
+                              else ErrorCode.INTERNAL_SERVER_ERROR).value
     body["extensions"] = extensions
     return body
 
@@ -218,8 +220,7 @@ class GraphQLApi(NexusApiView):
         try:
             wanted = int(header)
         except ValueError:
-            raise GraphQLRefused([GraphQLError("X-Min-Position must be an integer.",
-                                               extensions={"code": "BAD_REQUEST"})]) from None
+            raise _refused("X-Min-Position must be an integer.", ErrorCode.BAD_REQUEST) from None
         deadline = time.monotonic() + MIN_POSITION_WAIT_SECONDS
         while projection_position() < wanted:
             if time.monotonic() >= deadline:
@@ -235,7 +236,7 @@ class GraphQLApi(NexusApiView):
         else:
             data = response.data if isinstance(response.data, dict) else {}
             message = data.get("detail") or _first_message(data) or "Request refused."
-            code = STATUS_CODES.get(response.status_code, "BAD_REQUEST")
+            code = STATUS_CODES.get(response.status_code, ErrorCode.BAD_REQUEST).value
             extensions: dict[str, Any] = {"code": code}
             if data.get("request_id"):
                 extensions["request_id"] = data["request_id"]
@@ -268,9 +269,8 @@ def get_refused() -> JsonResponse:
     message = "GraphQL queries are POSTed."
     if settings.NEXUS_GRAPHIQL:
         message += " GET serves the in-browser IDE to a browser, and runs nothing."
-    response = JsonResponse({"errors": [{"message": message,
-                                         "extensions": {"code": "METHOD_NOT_ALLOWED"}}]},
-                            status=405)
+    error = graphql_error(message, ErrorCode.METHOD_NOT_ALLOWED)
+    response = JsonResponse({"errors": [error.formatted]}, status=405)
     response["Allow"] = "GET, HEAD, POST" if settings.NEXUS_GRAPHIQL else "POST"
     return response
 

@@ -10,8 +10,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from commands.store import get_application, reset_application
-from events.application import NexusApplication
+from events.application import NexusApplication, get_application, reset_application
 from events.values import Role
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -65,6 +64,7 @@ class People:
     """One of everyone the role rules talk about."""
 
     admin: object
+    co_admin: object  # a second admin: the second pair of eyes on the admin's own invoices
     manager: object  # manages team A
     co_manager: object  # also manages team A: the second pair of eyes
     other_manager: object  # manages team B only
@@ -89,6 +89,7 @@ def make_people() -> People:
 
     people = People(
         admin=user("admin", Role.ADMIN, None),
+        co_admin=user("coadmin", Role.ADMIN, None),
         manager=user("manager", Role.MANAGER, team_a),
         co_manager=user("comanager", Role.MANAGER, team_a),
         other_manager=user("othermanager", Role.MANAGER, team_b),

@@ -28,8 +28,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from commands import handlers
-from commands.caller import Caller
+from commands import clients
+from events.access import Caller
 from nexus.accounts.models import AccessToken
 from tests.live import running_server
 
@@ -107,7 +107,7 @@ class KeepAliveClient:
 @pytest.fixture
 def callers(people: Any, store: Any) -> tuple[list[str], UUID]:
     """60 tokens (owners of invoices and managers alike) and one client to invoice."""
-    client_id = handlers.client_register(
+    client_id = clients.client_register(
         caller=Caller.from_user(people.manager),
         fields={"name": "Budget GmbH", "email": "budget@example.com"}).id
     users = [people.owner, people.colleague, people.manager, people.co_manager, people.admin]

@@ -3,63 +3,71 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from smtplib import SMTPException
 from uuid import UUID
 
 from celery import shared_task
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from commands import delivery
-from nexus import dispatch
+from nexus.accounts.emails import SENDERS
 from nexus.accounts.services import access_tokens_delete_expired
+from nexus.dispatch import dispatcher
 from projections.projector import catch_up
-
-DELIVERY_MAX_RETRIES = 6
-
-
-def backoff_seconds(retries: int, base: float = 5.0, cap: float = 600.0) -> float:
-    """Exponential backoff with full jitter, so failed deliveries do not retry in lockstep."""
-    return random.uniform(0, min(cap, base * 2**retries))
+from workers import delivery
+from workers.dispatch import catch_up_started
 
 
-@shared_task(bind=True, acks_late=True, max_retries=DELIVERY_MAX_RETRIES)
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How every email task retries SMTP failures: exponential backoff with full jitter, so
+    failed sends do not retry in lockstep."""
+
+    max_retries: int = 6
+    base_seconds: float = 5.0
+    cap_seconds: float = 600.0
+
+    def countdown(self, retries: int) -> float:
+        """Seconds before retry number ``retries + 1``."""
+        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**retries))
+
+
+RETRY = RetryPolicy()
+EMAIL_ERRORS = (SMTPException, OSError)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=RETRY.max_retries)
 def deliver_invoice(self, invoice_id: str, delivery_id: str) -> str:  # type: ignore[no-untyped-def]
-    """Email an invoice; retry SMTP failures with backoff, then record the outcome."""
+    """Email an invoice; retry SMTP failures, then record (and dispatch) the outcome."""
     ids = {"invoice_id": UUID(invoice_id), "delivery_id": UUID(delivery_id)}
     try:
         sent = delivery.send_invoice_email(**ids)
-    except (SMTPException, OSError) as error:
+    except EMAIL_ERRORS as error:
         if self.request.retries >= self.max_retries:
-            delivery.record_outcome(**ids, error=str(error)[:500])
+            dispatcher().after_command(delivery.record_outcome(**ids, error=str(error)[:500]))
             return "failed"
-        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries))
-    if sent:
-        delivery.record_outcome(**ids)
-    return "sent" if sent else "already recorded"
+        raise self.retry(exc=error, countdown=RETRY.countdown(self.request.retries))
+    if not sent:
+        return "already recorded"
+    dispatcher().after_command(delivery.record_outcome(**ids))
+    return "sent"
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def catch_up_projections() -> dict[str, object]:
     """Apply the event store to the read tables up to its head (a hint; safe to repeat)."""
-    dispatch.catch_up_started()
+    catch_up_started()
     result = catch_up()
     return {"applied": result.applied, "position": result.position, "error": result.error}
 
 
-ACCOUNT_EMAIL_MAX_RETRIES = 8
-
-
-@shared_task(bind=True, acks_late=True, max_retries=ACCOUNT_EMAIL_MAX_RETRIES,
-             ignore_result=True)
+@shared_task(bind=True, acks_late=True, max_retries=RETRY.max_retries, ignore_result=True)
 def send_account_email(self, kind: str, argument: str) -> None:  # type: ignore[no-untyped-def]
-    """Account emails (``dispatch.ACCOUNT_EMAILS``); SMTP failures retry with exponential
-    backoff and jitter."""
-    send = import_string(dispatch.ACCOUNT_EMAILS[kind])
+    """Account emails (``nexus.accounts.emails.SENDERS``), retried like every email."""
     try:
-        send(argument)
-    except (SMTPException, OSError) as error:
-        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries, base=2.0))
+        SENDERS[kind](argument)
+    except EMAIL_ERRORS as error:
+        raise self.retry(exc=error, countdown=RETRY.countdown(self.request.retries))
 
 
 @shared_task(ignore_result=True)

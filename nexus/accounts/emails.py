@@ -7,23 +7,18 @@ injection (``BadHeaderError``) and the API's fields refuse CR and LF before we g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
 from nexus.accounts.models import User
 from nexus.accounts.tokens import activation_tokens, encode_uid, reset_tokens
+from nexus.mail import send_templated
 
 
 def _send(*, template: str, subject: str, to: str, context: dict[str, Any]) -> None:
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=[to],
-        from_email=settings.DEFAULT_FROM_EMAIL,
-    )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    message.send(fail_silently=False)
+    send_templated(template=template, subject=subject, to=[to], context=context)
 
 
 def send_activation(user_id: str) -> bool:
@@ -60,3 +55,11 @@ def send_password_reset(email: str) -> int:
               context={"user": user, "link": link})
         sent += 1
     return sent
+
+
+# Each kind of account email by name, as the dispatcher and the retrying task name them.
+SENDERS: dict[str, Callable[[str], object]] = {
+    "activation": send_activation,
+    "account_exists": send_account_exists,
+    "password_reset": send_password_reset,
+}

@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from events.values import Actor, Role
+from events.values import Role
 
 
 class Team(models.Model):
@@ -96,11 +96,6 @@ class User(AbstractUser):
     def effective_role(self) -> Role:
         """The role that rules apply: a superuser is an admin whatever the column says."""
         return Role.ADMIN if self.is_superuser else Role(self.role)
-
-    @property
-    def actor(self) -> Actor:
-        """How events record this user."""
-        return Actor(id=self.id, username=self.username)
 
     def managed_team_ids(self) -> frozenset[uuid.UUID]:
         """Ids of the teams this user manages, read once per request object."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from events.values import Role
 from nexus.accounts.models import AccessToken, User, token_expiry_cutoff
 from nexus.accounts.tokens import activation_tokens, reset_tokens, user_from_uid
-from nexus.dispatch import queue_account_email
+from nexus.dispatch import dispatcher
 
 USERNAME_TAKEN = "A user with that username already exists."
 # One "you already have an account" email per address per cooldown, as for reset emails:
@@ -40,10 +40,10 @@ def user_register(*, username: str, email: str, password: str) -> None:
         raise ValidationError(errors)
     user = _create_inactive_user(username=username, email=email, password=password)
     if user is not None:
-        transaction.on_commit(lambda: queue_account_email("activation", str(user.pk)))
+        transaction.on_commit(lambda: dispatcher().account_email("activation", str(user.pk)))
     elif cache.add(f"account-exists:{email.lower()}", 1,
                    timeout=ACCOUNT_EXISTS_EMAIL_COOLDOWN_SECONDS):
-        transaction.on_commit(lambda: queue_account_email("account_exists", email))
+        transaction.on_commit(lambda: dispatcher().account_email("account_exists", email))
 
 
 def _create_inactive_user(*, username: str, email: str, password: str) -> User | None:
@@ -99,7 +99,7 @@ def password_reset_request(*, email: str) -> None:
     """
     if cache.add(f"password-reset:{email.strip().lower()}", 1,
                  timeout=RESET_EMAIL_COOLDOWN_SECONDS):
-        queue_account_email("password_reset", email)
+        dispatcher().account_email("password_reset", email)
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:

@@ -55,7 +55,7 @@ def celery_outbox_fixture(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
 
     cache.clear()  # reset emails are limited per address and cooldown, kept in the cache
     outbox = CeleryOutbox()
-    settings.NEXUS_PROJECTION_MODE = "celery"
+    settings.NEXUS_DISPATCHER = "workers.dispatch.CeleryDispatcher"
     monkeypatch.setattr(app, "send_task",
                         lambda name, kwargs=None, **options: outbox.sent.append((name, kwargs)))
     yield outbox

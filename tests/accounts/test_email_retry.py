@@ -3,7 +3,7 @@ full jitter, and the message arrives exactly once.
 
 The task runs through Celery's eager ``apply()``: a retry there runs again at once, in the
 same call (the countdown is not waited for), so these tests need no clock and no worker.
-``backoff_seconds`` is wrapped to record each retry number it is asked about.
+``RetryPolicy.countdown`` is wrapped to record each retry number it is asked about.
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ PUBLIC_URL = "https://nexus.example.com"
 
 @pytest.fixture
 def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float]]:
-    """``(retries, base)`` of every backoff the task asks for; the real function still runs."""
+    """``(retries, base)`` of every backoff the task asks for; the real method still runs."""
     calls: list[tuple[int, float]] = []
-    real = tasks.backoff_seconds
+    real = tasks.RetryPolicy.countdown
 
-    def recording(retries: int, base: float = 5.0, cap: float = 600.0) -> float:
-        calls.append((retries, base))
-        delay = real(retries, base, cap)
-        assert 0 <= delay <= min(cap, base * 2**retries)
+    def recording(policy: tasks.RetryPolicy, retries: int) -> float:
+        calls.append((retries, policy.base_seconds))
+        delay = real(policy, retries)
+        assert 0 <= delay <= min(policy.cap_seconds, policy.base_seconds * 2**retries)
         return delay
 
-    monkeypatch.setattr(tasks, "backoff_seconds", recording)
+    monkeypatch.setattr(tasks.RetryPolicy, "countdown", recording)
     return calls
 
 
@@ -58,7 +58,8 @@ def test_smtp_down_then_up_delivers_once(newcomer: User, smtp: Any,
     assert smtp.handler.refused == 2
     [received] = smtp.wait_for(1)
     assert received.rcpt_tos == ("newcomer@example.com",)
-    assert backoffs == [(0, 2.0), (1, 2.0)]  # retried twice, the backoff growing each time
+    base = tasks.RETRY.base_seconds
+    assert backoffs == [(0, base), (1, base)]  # retried twice, the backoff growing each time
     [link] = smtp.links("/accounts/activate/")
     assert activate(Client(), path_of(link, PUBLIC_URL)).status_code == 200
     newcomer.refresh_from_db()
@@ -76,7 +77,7 @@ def test_password_reset_email_retries_too(newcomer: User, smtp: Any,
 
     assert result.successful(), result.traceback
     assert (smtp.attempts, len(smtp.messages)) == (2, 1)
-    assert backoffs == [(0, 2.0)]
+    assert backoffs == [(0, tasks.RETRY.base_seconds)]
 
 
 def test_gives_up_after_max_retries(newcomer: User, smtp: Any,
@@ -90,9 +91,9 @@ def test_gives_up_after_max_retries(newcomer: User, smtp: Any,
     assert result.failed()
     assert isinstance(result.result, SMTPDataError)
     assert result.result.smtp_code == 421
-    assert smtp.attempts == tasks.ACCOUNT_EMAIL_MAX_RETRIES + 1
+    assert smtp.attempts == tasks.RETRY.max_retries + 1
     assert smtp.messages == []
-    assert [retries for retries, _ in backoffs] == list(range(tasks.ACCOUNT_EMAIL_MAX_RETRIES + 1))
+    assert [retries for retries, _ in backoffs] == list(range(tasks.RETRY.max_retries + 1))
 
 
 def test_smtp_server_gone_is_retried_as_well(newcomer: User, smtp: Any, settings: Any,
@@ -105,7 +106,7 @@ def test_smtp_server_gone_is_retried_as_well(newcomer: User, smtp: Any, settings
                                                         "argument": str(newcomer.pk)})
     assert result.failed()
     assert isinstance(result.result, OSError)
-    assert len(backoffs) == tasks.ACCOUNT_EMAIL_MAX_RETRIES + 1
+    assert len(backoffs) == tasks.RETRY.max_retries + 1
     assert smtp.attempts == 0
 
 
@@ -119,7 +120,7 @@ def test_an_already_active_account_gets_no_activation_email(newcomer: User, smtp
     assert smtp.attempts == 0
 
 
-# --- backoff_seconds ---------------------------------------------------------------------------
+# --- the retry policy ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("retries", "base", "cap", "high"), [
     (0, 5.0, 600.0, 5.0), (1, 5.0, 600.0, 10.0), (3, 5.0, 600.0, 40.0), (6, 5.0, 600.0, 320.0),
@@ -133,7 +134,7 @@ def test_backoff_draws_uniformly_below_the_capped_exponential(
     asked: list[tuple[float, float]] = []
     monkeypatch.setattr(tasks.random, "uniform", lambda a, b: asked.append((a, b)) or b)
 
-    assert tasks.backoff_seconds(retries, base=base, cap=cap) == high
+    assert tasks.RetryPolicy(base_seconds=base, cap_seconds=cap).countdown(retries) == high
     assert asked == [(0, high)]
 
 
@@ -141,7 +142,7 @@ def test_backoff_real_draws_stay_in_bounds_and_spread() -> None:
     """Real draws (a spread below half the range over 200 draws has odds of about 2**-190)."""
     for retries in range(12):
         high = min(600.0, 5.0 * 2**retries)
-        draws = [tasks.backoff_seconds(retries) for _ in range(200)]
+        draws = [tasks.RETRY.countdown(retries) for _ in range(200)]
         assert all(0 <= d <= high for d in draws)
         assert max(draws) - min(draws) > high / 2  # jittered, not a fixed delay
 
@@ -149,5 +150,5 @@ def test_backoff_real_draws_stay_in_bounds_and_spread() -> None:
 def test_default_backoff_grows_exponentially_up_to_the_cap(monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
     monkeypatch.setattr(tasks.random, "uniform", lambda a, b: b)
-    highs = [tasks.backoff_seconds(n) for n in range(10)]
+    highs = [tasks.RETRY.countdown(n) for n in range(10)]
     assert highs == [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 600.0, 600.0, 600.0]

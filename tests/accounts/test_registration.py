@@ -48,7 +48,7 @@ ACTIVATION = re.compile(
 def inline(settings: Any) -> None:
     """Account emails sent in-process, right after the commit; no reminder cooldown left in
     the cache by an earlier test."""
-    settings.NEXUS_PROJECTION_MODE = "inline"
+    settings.NEXUS_DISPATCHER = "workers.dispatch.InlineDispatcher"
     cache.clear()
 
 
@@ -524,7 +524,7 @@ def test_simultaneous_registrations_of_one_name_make_one_account(settings: Any,
     one 201, the others 400. One address: twelve 201s (a taken address answers like a new
     one, also when the database, not the check, finds it taken), one activation email and
     one reminder (the cooldown)."""
-    settings.NEXUS_PROJECTION_MODE = "inline"
+    settings.NEXUS_DISPATCHER = "workers.dispatch.InlineDispatcher"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     cache.clear()
     count = 12

@@ -497,7 +497,8 @@ def test_an_unreachable_redis_counts_in_this_process_and_fails_nothing(
         caplog: pytest.LogCaptureFixture) -> None:
     """No 500 and no unlimited guessing: each process keeps counting on its own."""
     settings.NEXUS_THROTTLE_LOGIN = "5/minute"
-    settings.NEXUS_PROJECTION_MODE = "inline"  # the broker is not what this test is about
+    # The broker is not what this test is about.
+    settings.NEXUS_DISPATCHER = "workers.dispatch.InlineDispatcher"
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
         settings.REDIS_URL = f"redis://127.0.0.1:{unused.getsockname()[1]}/0"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from commands import handlers
+from commands import clock as command_clock
 from tests.audit.journey import Clock, Http, Journey, drive_journey
 
 
@@ -20,7 +20,7 @@ def broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, di
     from nexus.celery import app
 
     sent: list[tuple[str, dict[str, Any]]] = []
-    settings.NEXUS_PROJECTION_MODE = "celery"
+    settings.NEXUS_DISPATCHER = "workers.dispatch.CeleryDispatcher"
     monkeypatch.setattr(app, "send_task",
                         lambda name, kwargs=None, **options: sent.append((name, kwargs or {})))
     return sent
@@ -30,7 +30,7 @@ def broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, di
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The command clock, under the test's control: events get known, distinct times."""
     ticking = Clock()
-    monkeypatch.setattr(handlers, "now", ticking)
+    monkeypatch.setattr(command_clock, "now", ticking)
     return ticking
 
 

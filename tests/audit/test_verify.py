@@ -12,13 +12,13 @@ import pytest
 from django.core.management import call_command
 from django.db.models import F
 
-from commands import handlers
-from commands.caller import Caller
-from commands.delivery import MAILER
+from commands import clients, invoices
+from events.access import Caller
+from events.application import get_application
 from events.money import quantum
 from projections.models import InvoiceRow, LineRow
 from projections.projector import catch_up
-from tests.audit.journey import allow
+from workers.delivery import MAILER
 
 pytestmark = pytest.mark.django_db
 
@@ -46,62 +46,62 @@ class Generator:
             "admin", "manager", "co_manager", "other_manager", "owner", "colleague",
             "outsider")}
         manager = self.callers["manager"]
-        self.clients = [handlers.client_register(caller=manager, fields={
+        self.clients = [clients.client_register(caller=manager, fields={
             "name": f"Client {n}", "email": f"ap{n}@client{n}.example",
             "default_currency": None if n == 3 else "EUR"}).id for n in range(4)]
-        handlers.client_change(client_id=self.clients[0], caller=manager,
+        clients.client_change(client_id=self.clients[0], caller=manager,
                                fields={"name": "Client Zero AG"}, expected_version=None)
         self.today = datetime.now(timezone.utc).date()
         self.invoice_ids: list[UUID] = []
 
     def do(self, command: Any, invoice_id: UUID, who: str, **kwargs: Any) -> Any:
-        return command(invoice_id=invoice_id, caller=self.callers[who], authorize=allow,
+        return command(invoice_id=invoice_id, caller=self.callers[who],
                        expected_version=None, **kwargs)
 
     def invoice(self, i: int) -> None:
         owner, approver = OWNERS[i % len(OWNERS)]
         currency = CURRENCIES[i % len(CURRENCIES)]
-        created = handlers.invoice_create(
+        created = invoices.invoice_create(
             caller=self.callers[owner], client_id=self.clients[i % len(self.clients)],
             currency=currency, lines=[line(i + n) for n in range(3 + i % 12)],
             discount_percent=Decimal("10") if i % 6 == 0 else Decimal(0))
         invoice_id = created.id
         self.invoice_ids.append(invoice_id)
         if i % 3 == 0:
-            lines = handlers.get_application().get_invoice(invoice_id).lines
-            self.do(handlers.invoice_change_line, invoice_id, owner, line_id=lines[0].line_id,
+            lines = get_application().get_invoice(invoice_id).lines
+            self.do(invoices.invoice_change_line, invoice_id, owner, line_id=lines[0].line_id,
                     fields={"quantity": Decimal("3"), "description": "Changed"})
-            self.do(handlers.invoice_remove_line, invoice_id, owner, line_id=lines[-1].line_id)
-            self.do(handlers.invoice_change_details, invoice_id, owner,
+            self.do(invoices.invoice_remove_line, invoice_id, owner, line_id=lines[-1].line_id)
+            self.do(invoices.invoice_change_details, invoice_id, owner,
                     fields={"notes": f"Order {i}", "discount_percent": Decimal("2.5")})
         if i % 11 == 10:
             return  # stays a draft
-        self.do(handlers.invoice_submit, invoice_id, owner)
+        self.do(invoices.invoice_submit, invoice_id, owner)
         if i % 4 == 1:
-            self.do(handlers.invoice_reject, invoice_id, approver, reason="Check the rates")
-            self.do(handlers.invoice_add_line, invoice_id, owner, fields=line(i * 3))
-            self.do(handlers.invoice_submit, invoice_id, owner)
+            self.do(invoices.invoice_reject, invoice_id, approver, reason="Check the rates")
+            self.do(invoices.invoice_add_line, invoice_id, owner, fields=line(i * 3))
+            self.do(invoices.invoice_submit, invoice_id, owner)
         if i % 9 == 4:
-            self.do(handlers.invoice_void, invoice_id, "admin", reason="Duplicate")
+            self.do(invoices.invoice_void, invoice_id, "admin", reason="Duplicate")
             return
-        self.do(handlers.invoice_approve, invoice_id, approver, comment="ok" if i % 2 else "")
+        self.do(invoices.invoice_approve, invoice_id, approver, comment="ok" if i % 2 else "")
         if i % 13 == 7:
-            self.do(handlers.invoice_void, invoice_id, "admin", reason="Cancelled order")
+            self.do(invoices.invoice_void, invoice_id, "admin", reason="Cancelled order")
             return
         if i % 2 == 0:
-            requested = self.do(handlers.invoice_request_delivery, invoice_id, owner, to=None)
-            handlers.invoice_record_delivery(
+            requested = self.do(invoices.invoice_request_delivery, invoice_id, owner, to=None)
+            invoices.invoice_record_delivery(
                 invoice_id=invoice_id, delivery_id=UUID(requested.extra["delivery_id"]),
                 caller=MAILER, error="timeout" if i % 8 == 0 else None)
         if i % 5 == 2:
             return  # approved or sent, unpaid
-        balance = handlers.get_application().get_invoice(invoice_id).balance_due
+        balance = get_application().get_invoice(invoice_id).balance_due
         part = (balance / 3).quantize(quantum(currency))
         if i % 5 == 3 and part > 0:
-            self.do(handlers.invoice_record_payment, invoice_id, owner, amount=part,
+            self.do(invoices.invoice_record_payment, invoice_id, owner, amount=part,
                     paid_on=self.today, method="card", reference=f"part {i}")
             return  # partially paid
-        self.do(handlers.invoice_record_payment, invoice_id, approver, amount=balance,
+        self.do(invoices.invoice_record_payment, invoice_id, approver, amount=balance,
                 paid_on=self.today, method="bank_transfer")
 
 

@@ -19,7 +19,7 @@ def broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, di
     from nexus.celery import app
 
     sent: list[tuple[str, dict[str, Any]]] = []
-    settings.NEXUS_PROJECTION_MODE = "celery"
+    settings.NEXUS_DISPATCHER = "workers.dispatch.CeleryDispatcher"
     monkeypatch.setattr(app, "send_task",
                         lambda name, kwargs=None, **options: sent.append((name, kwargs or {})))
     return sent

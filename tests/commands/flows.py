@@ -13,7 +13,7 @@ from uuid import UUID
 
 from rest_framework.test import APIClient
 
-from commands import delivery
+from workers import delivery
 
 LINE = {"description": "Consulting", "quantity": "2", "unit_price": "50.00", "tax_rate": "20"}
 LINE_TOTAL = "120.00"  # 2 x 50.00 + 20 % tax, in EUR
@@ -129,7 +129,7 @@ class Api:
 
     def deliver(self, invoice_id: str, answer: dict[str, Any]) -> None:
         """Complete a queued delivery here, as the worker would (a no-op once delivered)."""
-        delivery.deliver(invoice_id=UUID(invoice_id), delivery_id=UUID(answer["delivery_id"]))
+        delivery.deliver_once(invoice_id=UUID(invoice_id), delivery_id=UUID(answer["delivery_id"]))
 
     def invoice(self, state: str = "draft", owner: str = "owner",
                 currency: str = "EUR") -> tuple[str, str]:

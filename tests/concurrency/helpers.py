@@ -18,8 +18,8 @@ from uuid import UUID
 from django.db import connections
 from rest_framework.test import APIClient
 
-from commands import handlers
-from commands.caller import Caller
+from commands import clients, invoices
+from events.access import Caller
 
 T = TypeVar("T")
 BARRIER_TIMEOUT = 30  # seconds: a thread that never arrives breaks the barrier, not the suite
@@ -60,13 +60,10 @@ def today_utc() -> str:
     return datetime.now(timezone.utc).date().isoformat()
 
 
-def allow(invoice: Any) -> None:
-    """An ``authorize`` that lets the fixture-building caller through."""
-
 
 def register_client(manager: Any) -> UUID:
     """A client to invoice, registered directly through the handler."""
-    result = handlers.client_register(
+    result = clients.client_register(
         caller=Caller.from_user(manager),
         fields={"name": "Acme", "email": "billing@acme.example"},
     )
@@ -75,7 +72,7 @@ def register_client(manager: Any) -> UUID:
 
 def draft_invoice(owner: Any, client_id: UUID, unit_price: str = "100.00") -> UUID:
     """A EUR draft with one untaxed line, so its total is ``unit_price``."""
-    result = handlers.invoice_create(
+    result = invoices.invoice_create(
         caller=Caller.from_user(owner),
         client_id=client_id,
         currency="EUR",
@@ -89,8 +86,7 @@ def draft_invoice(owner: Any, client_id: UUID, unit_price: str = "100.00") -> UU
 def submitted_invoice(owner: Any, client_id: UUID, unit_price: str = "100.00") -> UUID:
     """A draft, submitted for approval."""
     invoice_id = draft_invoice(owner, client_id, unit_price)
-    handlers.invoice_submit(invoice_id=invoice_id, caller=Caller.from_user(owner),
-                            authorize=allow, expected_version=None)
+    invoices.invoice_submit(invoice_id=invoice_id, caller=Caller.from_user(owner))
     return invoice_id
 
 
@@ -98,6 +94,5 @@ def approved_invoice(owner: Any, manager: Any, client_id: UUID,
                      unit_price: str = "100.00") -> UUID:
     """A submitted invoice, approved (and numbered) by ``manager``."""
     invoice_id = submitted_invoice(owner, client_id, unit_price)
-    handlers.invoice_approve(invoice_id=invoice_id, caller=Caller.from_user(manager),
-                             authorize=allow, expected_version=None)
+    invoices.invoice_approve(invoice_id=invoice_id, caller=Caller.from_user(manager))
     return invoice_id

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from commands.handlers import now
+from commands.clock import now
 from tests.concurrency.helpers import api_client, register_client, run_together, submitted_invoice
 from tests.conftest import make_people
 

@@ -124,7 +124,7 @@ def test_details_changes_are_stored_with_their_types(app):
     )
     live = invoice.pending_events[-1]
     app.save(invoice)
-    (stored,) = app.invoice_events(invoice.id, gt=1)
+    (stored,) = app.events.get(invoice.id, gt=1)
     assert stored.changes == live.changes == {
         "issue_date": date(2026, 3, 10),
         "due_date": date(2026, 4, 30),
@@ -169,8 +169,8 @@ def every_kind_of_invoice_event(app):
 def test_every_invoice_event_comes_back_equal(app):
     """All event types, with all their fields, survive the store unchanged."""
     invoice, events = every_kind_of_invoice_event(app)
-    stored = list(app.invoice_events(invoice.id))
-    stored += list(app.invoice_events(events[-1].originator_id))
+    stored = list(app.events.get(invoice.id))
+    stored += list(app.events.get(events[-1].originator_id))
     assert stored == events
     assert {type(event).__name__ for event in stored} == {
         "InvoiceCreated",
@@ -193,9 +193,9 @@ def test_every_invoice_event_comes_back_equal(app):
 def test_invoice_events_are_the_audit_trail_oldest_first(app):
     """``invoice_events`` lists versions 1..n in order, and ``gt`` skips what a reader has."""
     invoice, _ = every_kind_of_invoice_event(app)
-    versions = [event.originator_version for event in app.invoice_events(invoice.id)]
+    versions = [event.originator_version for event in app.events.get(invoice.id)]
     assert versions == list(range(1, invoice.version + 1))
-    later = [event.originator_version for event in app.invoice_events(invoice.id, gt=10)]
+    later = [event.originator_version for event in app.events.get(invoice.id, gt=10)]
     assert later == list(range(11, invoice.version + 1))
 
 

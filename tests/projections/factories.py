@@ -5,8 +5,9 @@ whole lifecycle, interleaved the way a busy company would: drafts in EUR, JPY an
 lines, line and invoice discounts, changed and removed lines, changed details, submissions,
 rejections and resubmissions, approvals by a manager of the owner's team (never the owner),
 deliveries requested and recorded as sent or failed, partial and full payments, voids, and
-renamed clients. Every step goes through ``commands.handlers``, so the store holds exactly
-what production would write; the choices come from ``random.Random(seed)`` only.
+renamed clients. Every step goes through ``commands.invoices`` and ``commands.clients``, so
+the store holds exactly what production would write; the choices come from
+``random.Random(seed)`` only.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from random import Random
 from typing import Any
 from uuid import UUID
 
-from commands import handlers
-from commands.caller import Caller
-from commands.delivery import MAILER
-from commands.store import get_application
-from events.invoice import Invoice
+from commands import clients, invoices
+from events.access import Caller
+from events.application import get_application
 from events.money import quantum
 from events.values import PaymentMethod, Status
+from workers.delivery import MAILER
 
 CURRENCIES = ("EUR", "JPY", "KWD")
 # Owners and the managers of their team who may approve their invoices (four eyes).
@@ -52,9 +52,6 @@ SENDABLE = PAYABLE | {Status.PAID}
 EDITABLE = {Status.DRAFT, Status.REJECTED}
 MAX_ACTIVE = 12  # invoices in flight at once, so their events interleave in the store
 
-
-def allow(invoice: Invoice) -> None:
-    """The generator acts with every right; the role rules are tested elsewhere."""
 
 
 @dataclass
@@ -126,7 +123,7 @@ class _Generator:
 
     def register_clients(self, count: int) -> None:
         for number in range(count):
-            result = handlers.client_register(caller=self.callers["manager"], fields={
+            result = clients.client_register(caller=self.callers["manager"], fields={
                 "name": f"Client {number} {self.rng.choice(WORDS)} Ltd",
                 "email": f"billing{number}@client{number}.example",
                 "address": f"{self.rng.randint(1, 200)} Main Street",
@@ -147,7 +144,7 @@ class _Generator:
             fields = {"email": f"accounts{self.rng.randint(1, 999)}@{client_id.hex[:6]}.example"}
         else:
             fields = {"default_currency": self.rng.choice((None, *CURRENCIES))}
-        handlers.client_change(client_id=client_id, caller=self.callers["manager"],
+        clients.client_change(client_id=client_id, caller=self.callers["manager"],
                                fields=fields, expected_version=None)
         self.history.actions["client_change"] += 1
 
@@ -164,7 +161,7 @@ class _Generator:
             details["due_date"] = issue + timedelta(days=rng.randint(0, 90))
         details["discount_percent"] = rng.choice(INVOICE_DISCOUNTS)
         lines = [self.line(currency) for _ in range(rng.choice((0, 1, 1, 2, 3, 4)))]
-        result = handlers.invoice_create(caller=self.callers[owner], client_id=client_id,
+        result = invoices.invoice_create(caller=self.callers[owner], client_id=client_id,
                                          currency=currency, lines=lines, **details)
         self.history.invoice_ids.append(result.id)
         self.states[result.id] = _State(owner=owner, currency=currency, issue_date=issue,
@@ -217,29 +214,28 @@ class _Generator:
     # --- the commands, one per choice ------------------------------------------------------
 
     def _common(self, invoice_id: UUID, who: Caller) -> dict[str, Any]:
-        return {"invoice_id": invoice_id, "caller": who, "authorize": allow,
-                "expected_version": None}
+        return {"invoice_id": invoice_id, "caller": who, "expected_version": None}
 
     def _as_owner(self, invoice_id: UUID, state: _State) -> dict[str, Any]:
         return self._common(invoice_id, self.callers[state.owner])
 
     def add_line(self, invoice_id: UUID, state: _State) -> Any:
         state.lines += 1
-        return handlers.invoice_add_line(**self._as_owner(invoice_id, state),
+        return invoices.invoice_add_line(**self._as_owner(invoice_id, state),
                                          fields=self.line(state.currency))
 
     def change_line(self, invoice_id: UUID, state: _State) -> Any:
         line = self.rng.choice(self.app.get_invoice(invoice_id).lines)
         new = self.line(state.currency)
         names = self.rng.sample(sorted(new), self.rng.randint(1, 3))
-        return handlers.invoice_change_line(**self._as_owner(invoice_id, state),
+        return invoices.invoice_change_line(**self._as_owner(invoice_id, state),
                                             line_id=line.line_id,
                                             fields={name: new[name] for name in names})
 
     def remove_line(self, invoice_id: UUID, state: _State) -> Any:
         line = self.rng.choice(self.app.get_invoice(invoice_id).lines)
         state.lines -= 1
-        return handlers.invoice_remove_line(**self._as_owner(invoice_id, state),
+        return invoices.invoice_remove_line(**self._as_owner(invoice_id, state),
                                             line_id=line.line_id)
 
     def change_details(self, invoice_id: UUID, state: _State) -> Any:
@@ -253,34 +249,34 @@ class _Generator:
             fields = {"payment_terms_days": rng.choice((7, 30, 45))}
         else:
             fields = {"due_date": state.issue_date + timedelta(days=rng.randint(0, 60))}
-        return handlers.invoice_change_details(**self._as_owner(invoice_id, state),
+        return invoices.invoice_change_details(**self._as_owner(invoice_id, state),
                                                fields=fields)
 
     def submit(self, invoice_id: UUID, state: _State) -> Any:
-        return handlers.invoice_submit(**self._as_owner(invoice_id, state))
+        return invoices.invoice_submit(**self._as_owner(invoice_id, state))
 
     def _approver(self, state: _State) -> Caller:
         return self.callers[self.rng.choice(OWNERS[state.owner])]
 
     def approve(self, invoice_id: UUID, state: _State) -> Any:
         comment = self.rng.choice(("", "", "Looks good"))
-        return handlers.invoice_approve(**self._common(invoice_id, self._approver(state)),
+        return invoices.invoice_approve(**self._common(invoice_id, self._approver(state)),
                                         comment=comment)
 
     def reject(self, invoice_id: UUID, state: _State) -> Any:
-        return handlers.invoice_reject(
+        return invoices.invoice_reject(
             **self._common(invoice_id, self._approver(state)),
             reason=self.rng.choice(("Wrong rate", "Missing PO number")))
 
     def request_delivery(self, invoice_id: UUID, state: _State) -> Any:
         to = self.rng.choice((None, None, "finance@elsewhere.example"))
-        result = handlers.invoice_request_delivery(**self._as_owner(invoice_id, state), to=to)
+        result = invoices.invoice_request_delivery(**self._as_owner(invoice_id, state), to=to)
         state.pending = UUID(result.extra["delivery_id"])
         return result
 
     def record_delivery(self, invoice_id: UUID, state: _State) -> Any:
         error = None if self.rng.random() < 0.75 else "550 mailbox unavailable"
-        result = handlers.invoice_record_delivery(invoice_id=invoice_id,
+        result = invoices.invoice_record_delivery(invoice_id=invoice_id,
                                                   delivery_id=state.pending, caller=MAILER,
                                                   error=error)
         state.pending = None
@@ -294,7 +290,7 @@ class _Generator:
         units = int(balance / unit)
         amount = self.rng.randint(1, units - 1) * unit if part and units > 1 else balance
         state.payments += 1
-        return handlers.invoice_record_payment(
+        return invoices.invoice_record_payment(
             **self._as_owner(invoice_id, state), amount=amount,
             paid_on=self.past_day(min(state.issue_date, self.today)),
             method=self.rng.choice(METHODS), reference=f"REF-{self.rng.randint(1, 99999)}",
@@ -307,7 +303,7 @@ class _Generator:
         return self._pay(invoice_id, state, part=False)
 
     def void(self, invoice_id: UUID, state: _State) -> Any:
-        return handlers.invoice_void(**self._common(invoice_id, self.callers["admin"]),
+        return invoices.invoice_void(**self._common(invoice_id, self.callers["admin"]),
                                      reason=self.rng.choice(("Duplicate", "Client cancelled")))
 
 

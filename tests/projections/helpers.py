@@ -17,9 +17,9 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 
-from events.application import NexusApplication, get_application
+from events.application import NexusApplication
 from events.calculations import calculate
 from events.values import Status
 from projections.models import (
@@ -33,7 +33,7 @@ from projections.models import (
     StatusCountRow,
     TaxRow,
 )
-from projections.projector import apply_events, read_events
+from projections.projector import project
 from projections.rebuild import create_tables, drop_tables
 from projections.tables import LIVE, ReadTables, shadow_tables
 
@@ -96,16 +96,7 @@ def shadow_projection(stop: int | None = None, batch_size: int = 1000) -> Iterat
     tables = shadow_tables(f"test_{uuid4().hex[:8]}")
     create_tables(tables)
     try:
-        app = get_application()
-        position = 0
-        while True:
-            decoded = [item for item in read_events(app, position, batch_size)
-                       if stop is None or item[0] <= stop]
-            if not decoded:
-                break
-            with transaction.atomic():
-                apply_events(tables, decoded)
-            position = decoded[-1][0]
+        project(tables, until=stop, batch_size=batch_size)
         yield tables
     finally:
         drop_tables(tables)
@@ -176,7 +167,7 @@ def assert_invoice_matches(app: NexusApplication, invoice_id: UUID) -> Any:
                     .values_list("id", "amount", "paid_on", "method", "reference"))
     assert sorted(payments) == sorted(
         (p.payment_id, p.amount, p.paid_on, p.method, p.reference) for p in invoice.payments)
-    stored = list(app.invoice_events(invoice_id))
+    stored = list(app.events.get(invoice_id))
     activity = list(ActivityRow.objects.filter(invoice_id=invoice_id).order_by("position")
                     .values_list("version", "type", "actor_id"))
     assert len(activity) == invoice.version

@@ -15,7 +15,7 @@ from events.invoice import Invoice
 from projections import projector
 from projections.handlers import HANDLERS
 from projections.models import ActivityRow, ProjectionTracking
-from projections.projector import MAIN, apply_events, catch_up, read_events, run_batch
+from projections.projector import MAIN, apply_range, catch_up, read_events, run_batch
 from projections.rebuild import rebuild
 from projections.tables import LIVE
 from tests.projections.helpers import (
@@ -112,10 +112,9 @@ def test_a_batch_is_never_applied_twice(db: None, history: Any) -> None:
 
     # Replaying the second batch by hand (as a buggy projector would) is refused: by the
     # event functions (a line removed twice) or by the activity table's key (the position).
-    replay = read_events(history.app, positions[299], 300)
     before = snapshot()
     with pytest.raises((IntegrityError, projector.EventFailed)), transaction.atomic():
-        apply_events(LIVE, replay)
+        apply_range(LIVE, after=positions[299], limit=300)
     assert_same_tables(snapshot(), before)
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from commands import handlers
 from tests.readapi.books import Books
 
 
 @pytest.fixture
-def books(store, people, monkeypatch) -> Books:
+def books(store, people) -> Books:
     """Builders on a fresh event store, with the command clock under the test's control."""
-    built = Books(people, store)
-    monkeypatch.setattr(handlers, "now", built.now)
-    return built
+    return Books(people, store)

@@ -143,5 +143,5 @@ def test_the_worker_emails_the_invoice_through_a_real_smtp_server(
     assert message.mail_from == "invoices@nexus.example"
     content = message.content.decode(errors="replace")
     assert f"Subject: Invoice {answers['approved']['number']} from Nexus" in content
-    history = [type(event).__name__ for event in store.invoice_events(invoice_id)]
+    history = [type(event).__name__ for event in store.events.get(invoice_id)]
     assert history[-2:] == ["InvoiceDeliveryRequested", "InvoiceSent"]

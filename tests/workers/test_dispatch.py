@@ -1,5 +1,6 @@
-"""What happens after a command (nexus/dispatch.py): hints that never fail a command, one
-catch-up for a burst of commands, and in-process projection in the embedded (inline) mode."""
+"""What happens after a command (nexus/dispatch.py, workers/dispatch.py): hints that never fail
+a command, one catch-up for a burst of commands, and in-process projection in the embedded
+(inline) mode."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ import logging
 import time
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from django.core import mail
 from django.test import override_settings
 
-from nexus import dispatch
+from commands.results import CommandResult
 from projections.models import ClientRow, InvoiceRow
 from projections.projector import projection_position
 from tests.conftest import bearer_client
 from tests.projections.helpers import run_threads
+from workers import dispatch
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -28,6 +30,11 @@ LINE = {"description": "Consulting", "quantity": "2", "unit_price": "50.00", "ta
 def ok(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, response.content)
     return response.json()
+
+
+def hint(position: int) -> None:
+    """What a view does after a command that reached ``position`` (no deliveries)."""
+    dispatch.CeleryDispatcher().after_command(CommandResult(uuid4(), 1, position))
 
 
 def catch_ups(broker: Any) -> int:
@@ -41,7 +48,7 @@ def test_commands_answer_when_the_broker_is_unreachable(
     """A real connection refused: the command is stored and answered, the failure logged."""
     broker.app.conf.broker_url = UNREACHABLE_BROKER
     manager, owner = bearer_client(people.manager), bearer_client(people.owner)
-    caplog.set_level(logging.WARNING, logger="nexus.dispatch")
+    caplog.set_level(logging.WARNING, logger="workers.dispatch")
     started = time.monotonic()
 
     client = ok(manager.post("/api/v1/clients/", {"name": "Acme", "email": "ap@acme.example"},
@@ -93,8 +100,8 @@ def test_a_cache_that_is_down_still_queues_the_hint(broker: Any) -> None:
     with override_settings(CACHES={"default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": UNREACHABLE_BROKER}}):
-        dispatch.after_command(1)
-        dispatch.after_command(2)
+        hint(1)
+        hint(2)
         dispatch.catch_up_started()  # logs, does not raise
 
     assert catch_ups(broker) == 2
@@ -107,18 +114,18 @@ def test_a_burst_of_commands_queues_one_catch_up_until_it_starts(broker: Any) ->
     in the broker; once the task has started, the next command queues another."""
     def ten_commands(thread: int) -> None:
         for number in range(10):
-            dispatch.after_command(thread * 10 + number + 1)
+            hint(thread * 10 + number + 1)
 
     run_threads([lambda t=t: ten_commands(t) for t in range(5)])
 
     assert catch_ups(broker) == 1
     assert broker.queued() == 1
-    dispatch.after_command(51)
+    hint(51)
     assert (catch_ups(broker), broker.queued()) == (1, 1)
 
     dispatch.catch_up_started()  # what the task does first
-    dispatch.after_command(52)
-    dispatch.after_command(53)
+    hint(52)
+    hint(53)
 
     assert catch_ups(broker) == 2
     assert broker.queued() == 2
@@ -128,7 +135,7 @@ def test_a_burst_of_commands_queues_one_catch_up_until_it_starts(broker: Any) ->
 
 def test_inline_mode_projects_before_the_command_answers(
         db: None, store: Any, broker: Any, people: Any, settings: Any) -> None:
-    settings.NEXUS_PROJECTION_MODE = "inline"
+    settings.NEXUS_DISPATCHER = "workers.dispatch.InlineDispatcher"
     manager, owner = bearer_client(people.manager), bearer_client(people.owner)
 
     client = ok(manager.post("/api/v1/clients/", {"name": "Acme", "email": "ap@acme.example"},

@@ -10,13 +10,13 @@ from uuid import UUID
 import pytest
 from django.core.cache import cache
 
-from commands import delivery, handlers
-from commands.caller import Caller
-from nexus import dispatch
+from commands import clients, invoices
+from commands.results import CommandResult
+from events.access import Caller
 from projections.models import ActivityRow, InvoiceRow
 from tests.projections.helpers import snapshot
 from tests.workers.conftest import free_port
-from workers import tasks
+from workers import delivery, dispatch, tasks
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -24,27 +24,22 @@ LINE = {"description": "Consulting", "quantity": Decimal("2"), "unit_price": Dec
         "tax_rate": Decimal("20")}
 
 
-def allow(invoice: Any) -> None:
-    """Every right: the roles are tested elsewhere."""
-
-
 def approved_invoice(people: Any) -> UUID:
-    client = handlers.client_register(caller=Caller.from_user(people.manager),
+    client = clients.client_register(caller=Caller.from_user(people.manager),
                                       fields={"name": "Acme", "email": "ap@acme.example"})
     owner = Caller.from_user(people.owner)
-    invoice = handlers.invoice_create(caller=owner, client_id=client.id, currency="EUR",
+    invoice = invoices.invoice_create(caller=owner, client_id=client.id, currency="EUR",
                                       lines=[LINE])
-    handlers.invoice_submit(invoice_id=invoice.id, caller=owner, authorize=allow,
+    invoices.invoice_submit(invoice_id=invoice.id, caller=owner,
                             expected_version=None)
-    handlers.invoice_approve(invoice_id=invoice.id, caller=Caller.from_user(people.manager),
-                             authorize=allow, expected_version=None)
+    invoices.invoice_approve(invoice_id=invoice.id, caller=Caller.from_user(people.manager))
     return invoice.id
 
 
 def test_a_repeated_catch_up_hint_applies_nothing(
         db: None, store: Any, broker: Any, people: Any) -> None:
     invoice_id = approved_invoice(people)
-    dispatch.after_command(store.max_position())
+    dispatch.CeleryDispatcher().after_command(CommandResult(invoice_id, 1, store.max_position()))
     assert cache.get(dispatch.CATCH_UP_QUEUED_KEY) is not None
 
     first = tasks.catch_up_projections.apply().get()
@@ -69,8 +64,8 @@ def test_a_failing_delivery_is_retried_then_recorded_once_as_failed(
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
     settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
     invoice_id = approved_invoice(people)
-    requested = handlers.invoice_request_delivery(
-        invoice_id=invoice_id, caller=Caller.from_user(people.owner), authorize=allow,
+    requested = invoices.invoice_request_delivery(
+        invoice_id=invoice_id, caller=Caller.from_user(people.owner),
         expected_version=None, to=None)
     attempts: list[int] = []
     real_send = delivery.send_invoice_email
@@ -85,8 +80,8 @@ def test_a_failing_delivery_is_retried_then_recorded_once_as_failed(
     outcome = tasks.deliver_invoice.apply(kwargs=ids).get()
 
     assert outcome == "failed"
-    assert len(attempts) == tasks.DELIVERY_MAX_RETRIES + 1
-    events = list(store.invoice_events(invoice_id))
+    assert len(attempts) == tasks.RETRY.max_retries + 1
+    events = list(store.events.get(invoice_id))
     assert type(events[-1]).__name__ == "InvoiceDeliveryFailed"
     assert events[-1].to == "ap@acme.example"
     assert "refused" in events[-1].error.lower()
@@ -94,10 +89,10 @@ def test_a_failing_delivery_is_retried_then_recorded_once_as_failed(
 
     # The same message delivered again (a redelivered task) records nothing more.
     assert tasks.deliver_invoice.apply(kwargs=ids).get() == "already recorded"
-    assert len(list(store.invoice_events(invoice_id))) == len(events)
+    assert len(list(store.events.get(invoice_id))) == len(events)
 
 
 def test_retry_backoff_grows_and_is_capped() -> None:
     for retries in range(12):
         for _ in range(20):
-            assert 0 <= tasks.backoff_seconds(retries) <= min(600.0, 5.0 * 2**retries)
+            assert 0 <= tasks.RETRY.countdown(retries) <= min(600.0, 5.0 * 2**retries)

@@ -1,0 +1,28 @@
+"""Every email Nexus sends is rendered here: a text and an HTML body from templates.
+
+Sending raises on SMTP errors so that the task that called it can retry (one policy for all,
+``workers.tasks.RETRY``); Django refuses header injection (``BadHeaderError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+def send_templated(*, template: str, subject: str, to: Sequence[str], context: dict[str, Any],
+                   attachments: Sequence[tuple[str, bytes, str]] = (),
+                   headers: dict[str, str] | None = None) -> None:
+    """Render ``emails/<template>.txt`` and ``.html`` with ``context`` and send them."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=list(to),
+        from_email=settings.DEFAULT_FROM_EMAIL, headers=headers or {},
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    for name, content, mimetype in attachments:
+        message.attach(name, content, mimetype)
+    message.send(fail_silently=False)
