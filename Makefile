@@ -5,6 +5,8 @@
 #   make test     the whole test suite (PYTEST_ARGS="-k approve -x" passes arguments to pytest)
 #   make worker   a Celery worker with beat (for the PostgreSQL + Redis set-up)
 #   make lint     ruff, configured in pyproject.toml
+#   make lock     regenerate requirements.txt (every package pinned, with hashes) from pyproject.toml
+#   make lock-check  fail when requirements.txt is stale (needs PyPI)
 #   make bench    the benchmarks, when there are any
 #   make clean    remove .venv, var/ (the embedded SQLite databases) and caches
 
@@ -13,15 +15,21 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
-# Written after a successful install; pip runs again only when pyproject.toml is newer.
+# Written after a successful install; pip runs again only when the lock or pyproject.toml is newer.
 STAMP := $(VENV)/.installed
+# The lock: every transitive package of pyproject.toml (all extras), pinned, with the hashes of
+# its files, for every platform (--universal). make install, the Dockerfile and CI install it.
+LOCK := requirements.txt
+LOCK_ARGS ?=
+LOCK_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --all-extras --generate-hashes --universal \
+	--custom-compile-command "make lock" --quiet $(LOCK_ARGS)
 # The interpreter that creates the venv: the project needs Python 3.11.
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 PYTEST_ARGS ?=
 # `make run PORT=9000`, PORT in the environment, or PORT= in .env; else 8000.
 PORT ?= $(shell sed -n 's/^PORT=\([0-9][0-9]*\).*/\1/p' .env 2>/dev/null | tail -n 1)
 
-.PHONY: help venv install run worker test lint bench clean
+.PHONY: help venv install run worker test lint lock lock-check bench clean
 
 help:
 	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
@@ -30,9 +38,14 @@ $(PY):
 	@test -n "$(PYTHON_FOR_VENV)" || { echo "Python 3.11 is needed (python3.11 or python3)."; exit 1; }
 	$(PYTHON_FOR_VENV) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
-	@echo "Installing Nexus and its dependencies into $(VENV) (a minute the first time)..."
-	$(PY) -m pip install -qq --progress-bar off -e '.[test]'
+# Exactly the lock, hash-checked (a file whose hash is not in the lock is refused), then the
+# project itself without dependencies (no build isolation: setuptools comes from the lock), then
+# `pip check`: a lock that misses a dependency fails here, not at run time.
+$(STAMP): $(LOCK) pyproject.toml | $(PY)
+	@echo "Installing Nexus and its locked dependencies into $(VENV) (a minute the first time)..."
+	$(PY) -m pip install -qq --progress-bar off --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install -qq --progress-bar off --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	@touch $@
 
 venv install: $(STAMP)
@@ -64,6 +77,22 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# uv keeps the versions already in the lock unless pyproject.toml needs others;
+# `make lock LOCK_ARGS=--upgrade` moves every package to its newest allowed version.
+lock: | $(PY)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install -qq "$$(grep -o 'uv==[0-9.]*' pyproject.toml)"
+	$(LOCK_COMPILE) --output-file $(LOCK)
+
+# The lock regenerated from pyproject.toml must pin the same packages at the same versions.
+# Hash lines are left out of the comparison: a project that uploads one more wheel for a
+# version we pin adds a hash without making the lock stale (pip ignores files it has no hash for).
+lock-check: $(STAMP)
+	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && cp $(LOCK) "$$fresh/lock" && \
+	$(LOCK_COMPILE) --output-file "$$fresh/lock" && \
+	if diff -u <(grep -v -- '--hash=' $(LOCK)) <(grep -v -- '--hash=' "$$fresh/lock"); then \
+		echo "$(LOCK) is current."; \
+	else echo "$(LOCK) is stale: run 'make lock' and commit it."; exit 1; fi
 
 bench: $(STAMP)
 	@if [ -f bench/__main__.py ]; then $(PY) -m bench; else echo "no benchmarks yet"; fi
