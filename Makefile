@@ -4,7 +4,7 @@
 #   make run      migrate, load demo data into an empty database, serve on 127.0.0.1:$PORT (8000)
 #   make test     the whole test suite (PYTEST_ARGS="-k approve -x" passes arguments to pytest)
 #   make worker   a Celery worker with beat (for the PostgreSQL + Redis set-up)
-#   make lint     ruff, configured in pyproject.toml
+#   make lint     ruff (pyproject.toml), hadolint, actionlint, shellcheck, compose/workflow schemas
 #   make lock     regenerate requirements.txt (every package pinned, with hashes) from pyproject.toml
 #   make lock-check  fail when requirements.txt is stale (needs PyPI)
 #   make bench    the benchmarks, when there are any
@@ -75,8 +75,17 @@ test: $(STAMP)
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure."; fi; \
 	exit $$status
 
+# The same checks as CI: Python (ruff, flake8's rules), the Dockerfile, the workflows (with
+# shellcheck on their scripts), the CI scripts, and both compose files and the workflows
+# against their published schemas (vendored in check-jsonschema: no download).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/hadolint --failure-threshold warning Dockerfile
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/actionlint
+	$(VENV)/bin/shellcheck .ci/run .ci/compose-smoke
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml docker-compose.dev.yml
 
 # uv keeps the versions already in the lock unless pyproject.toml needs others;
 # `make lock LOCK_ARGS=--upgrade` moves every package to its newest allowed version.

@@ -231,3 +231,31 @@ def test_the_dev_web_command_serves_readyz(store: Any, tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: answers(base + "/readyz"), "runserver answers /readyz", server, log)
     assert "StatReloader" in log.read_text() or "autoreload" in log.read_text().lower()
+
+
+def test_the_compose_stack_outside_docker_passes_the_ci_smoke_test(
+        store: Any, tmp_path: Path) -> None:
+    """compose.yaml's migrate, web, worker and beat commands, then what .ci/compose-smoke
+    runs against the stack on GitHub: seed_demo, then .ci/smoke.py (health, login, a command,
+    a query that waits for the worker's projection)."""
+    port = free_port()
+    env = process_env(REDIS_URL=private_redis_url(), GUNICORN_BIND=f"127.0.0.1:{port}",
+                      WEB_CONCURRENCY="2", NEXUS_VAR_DIR=str(tmp_path),
+                      NEXUS_CACHE_PREFIX=f"nexus-smoke-{os.getpid()}")
+    run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "timeout": 300}
+    migrated = subprocess.run(here(compose_command("compose.yaml", "migrate")), **run)
+    assert migrated.returncode == 0, migrated.stderr
+    with ExitStack() as processes:
+        web, *_ = [processes.enter_context(started(
+            here(compose_command("compose.yaml", service)), env, tmp_path / f"{service}.log"))
+            for service in ("web", "worker", "beat")]
+        seeded = subprocess.run(here(["python", "manage.py", "seed_demo", "--if-empty"]), **run)
+        assert seeded.returncode == 0, seeded.stderr
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: answers(base + "/healthz"), "gunicorn answers", web,
+                 tmp_path / "web.log")
+        smoke = subprocess.run([sys.executable, ".ci/smoke.py", base], **run)
+    logs = "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}"
+                     for log in tmp_path.glob("*.log"))
+    assert smoke.returncode == 0, smoke.stdout + smoke.stderr + logs
+    assert "a query (GraphQL client) reads it back" in smoke.stdout
