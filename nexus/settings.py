@@ -161,6 +161,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Worker processes per `celery worker` (each holds its own pools: the connection budget).
+# Celery's own default is the host's CPU count, unbounded inside a CPU-limited container.
+CELERY_WORKER_CONCURRENCY = int(os.environ.get("NEXUS_WORKER_CONCURRENCY", "2"))
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False

@@ -201,7 +201,8 @@ def test_the_worker_and_beat_commands_run_the_periodic_catch_up(
         store: Any, tmp_path: Path, stack: str, services: list[str]) -> None:
     env = process_env(REDIS_URL=private_redis_url(), NEXUS_CATCH_UP_SECONDS="1",
                       NEXUS_VAR_DIR=str(tmp_path), HOSTNAME=socket.gethostname(),
-                      NEXUS_CACHE_PREFIX=f"nexus-deploy-{os.getpid()}")
+                      NEXUS_CACHE_PREFIX=f"nexus-deploy-{os.getpid()}",
+                      NEXUS_WORKER_CONCURRENCY="3")  # not Celery's default, the CPU count
     logs = {service: tmp_path / f"{service}.log" for service in services}
     with ExitStack() as stack_of_processes:
         processes = {service: stack_of_processes.enter_context(started(
@@ -210,6 +211,9 @@ def test_the_worker_and_beat_commands_run_the_periodic_catch_up(
         if stack == "compose.yaml":
             wait_for(worker_answers_compose_healthcheck(env), "the worker's health check",
                      worker, worker_log)
+            # The connection budget counts on NEXUS_WORKER_CONCURRENCY pool processes.
+            wait_for(lambda: len(children(worker.pid)) == 3, "3 pool processes", worker,
+                     worker_log)
         wait_for(lambda: CATCH_UP_RAN.search(worker_log.read_text(errors="replace")),
                  "a catch-up sent by the beat, run by the worker", worker, worker_log)
         for process in processes.values():
