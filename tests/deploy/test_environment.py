@@ -27,7 +27,8 @@ COMPOSE_FILES = ["compose.yaml", "docker-compose.dev.yml"]
 # What each compose file sets itself instead of taking it from .env, and why.
 COMPOSE_OWNED = {
     # Built from POSTGRES_* and the service names: .env's own URLs would point elsewhere.
-    "compose.yaml": {"DATABASE_URL", "REDIS_URL"},
+    "compose.yaml": {"DATABASE_URL", "REDIS_URL",
+                     "GUNICORN_BIND"},  # the container's port: .env's PORT is the host's
     "docker-compose.dev.yml": {
         "DATABASE_URL", "REDIS_URL",
         "DEBUG",  # development pages
@@ -180,3 +181,14 @@ def test_the_suite_prefers_its_own_variables_to_the_stack_s(
     monkeypatch.setenv("NEXUS_DEPLOY_CHECK_TEST_URL", test_url)
     assert services._choose("NEXUS_DEPLOY_CHECK_URL", "NEXUS_DEPLOY_CHECK_TEST_URL", "")
     assert os.environ["NEXUS_DEPLOY_CHECK_URL"] == test_url
+
+
+def test_web_listens_where_compose_publishes_and_the_healthcheck_probes() -> None:
+    """PORT in .env moves the host's port only: .env reaches the container too, and gunicorn
+    would otherwise bind PORT inside it, where neither the mapping nor the probe looks."""
+    web = compose("compose.yaml")["services"]["web"]
+    container_port = web["ports"][0].rsplit(":", 1)[1]
+    assert web["environment"]["GUNICORN_BIND"] == f"0.0.0.0:{container_port}"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"http://127.0.0.1:{container_port}/healthz" in dockerfile
+    assert f"EXPOSE {container_port}" in dockerfile
