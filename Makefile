@@ -21,7 +21,8 @@ STAMP := $(VENV)/.installed
 # its files, for every platform (--universal). make install, the Dockerfile and CI install it.
 LOCK := requirements.txt
 LOCK_ARGS ?=
-LOCK_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --all-extras --generate-hashes --universal \
+UV := $(VENV)/bin/uv
+LOCK_COMPILE = $(UV) pip compile pyproject.toml --all-extras --generate-hashes --universal \
 	--custom-compile-command "make lock" --quiet $(LOCK_ARGS)
 # The interpreter that creates the venv: the project needs Python 3.11.
 PYTHON_FOR_VENV ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
@@ -45,7 +46,7 @@ $(STAMP): $(LOCK) pyproject.toml | $(PY)
 	@echo "Installing Nexus and its locked dependencies into $(VENV) (a minute the first time)..."
 	$(PY) -m pip install -qq --progress-bar off --require-hashes --no-deps -r $(LOCK)
 	$(PY) -m pip install -qq --progress-bar off --no-deps --no-build-isolation -e .
-	$(PY) -m pip check
+	@$(PY) -m pip check || { echo "$(LOCK) lacks what pyproject.toml needs: run 'make lock'."; exit 1; }
 	@touch $@
 
 venv install: $(STAMP)
@@ -89,14 +90,18 @@ lint: $(STAMP)
 
 # uv keeps the versions already in the lock unless pyproject.toml needs others;
 # `make lock LOCK_ARGS=--upgrade` moves every package to its newest allowed version.
-lock: | $(PY)
-	@test -x $(VENV)/bin/uv || $(PY) -m pip install -qq "$$(grep -o 'uv==[0-9.]*' pyproject.toml)"
+# The lock's own uv when installed; else the version pyproject.toml pins (writing a lock must
+# not need the lock to install).
+$(UV): | $(PY)
+	$(PY) -m pip install -qq "$$(grep -o 'uv==[0-9.]*' pyproject.toml)"
+
+lock: | $(UV)
 	$(LOCK_COMPILE) --output-file $(LOCK)
 
 # The lock regenerated from pyproject.toml must pin the same packages at the same versions.
 # Hash lines are left out of the comparison: a project that uploads one more wheel for a
 # version we pin adds a hash without making the lock stale (pip ignores files it has no hash for).
-lock-check: $(STAMP)
+lock-check: | $(UV)
 	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && cp $(LOCK) "$$fresh/lock" && \
 	$(LOCK_COMPILE) --output-file "$$fresh/lock" && \
 	if diff -u <(grep -v -- '--hash=' $(LOCK)) <(grep -v -- '--hash=' "$$fresh/lock"); then \
