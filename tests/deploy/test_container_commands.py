@@ -220,6 +220,14 @@ def test_the_worker_and_beat_commands_run_the_periodic_catch_up(
                  "a catch-up sent by the beat, run by the worker", worker, worker_log)
         for process in processes.values():
             assert process.poll() is None
+        # The connection budget counts the pool processes only: the worker's parent and the
+        # beat hold no PostgreSQL connection (the pool processes do, having run the task).
+        database_port = int(urlparse(env["DATABASE_URL"]).port or 5432)
+        assert database_port not in established_peer_ports(worker.pid)
+        assert any(database_port in established_peer_ports(child)
+                   for child in children(worker.pid))
+        if "beat" in processes:
+            assert database_port not in established_peer_ports(processes["beat"].pid)
         processes["worker"].send_signal(signal.SIGTERM)  # warm shutdown, as `docker stop`
         assert processes["worker"].wait(timeout=60) == 0
     assert (tmp_path / "celerybeat-schedule").exists() or any(
