@@ -97,6 +97,8 @@ TEMPLATES = [
 
 # --- databases and the event store ----------------------------------------------------------
 VAR_DIR = Path(os.environ.get("NEXUS_VAR_DIR", BASE_DIR / "var"))
+# Always there: celery beat keeps its schedule file in it, whatever the database.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # The connection budget (docs/security.md): every process holds at most DB_POOL_MAX Django
 # connections plus EVENT_STORE_POOL_MAX event-store connections; a request that finds its pool
@@ -114,7 +116,6 @@ if DATABASE_URL:
             "max_idle": 300,
         }
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -164,6 +165,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Worker processes per `celery worker` (each holds its own pools: the connection budget).
+# Celery's own default is the host's CPU count, unbounded inside a CPU-limited container.
+CELERY_WORKER_CONCURRENCY = int(os.environ.get("NEXUS_WORKER_CONCURRENCY", "2"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 # Catch up every few seconds even if every hint was lost (ARCHITECTURE.md rule 3).
@@ -178,6 +182,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+# The beat's record of when each task last ran, in NEXUS_VAR_DIR (the image's writable folder).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A broker that is down must never hold up a command: fail fast, the beat catches up later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
 

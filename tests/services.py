@@ -33,7 +33,9 @@ def _answers(url: str) -> bool:
 
 
 def _choose(variable: str, test_variable: str, default: str) -> bool:
-    url = os.environ.get(variable) or os.environ.get(test_variable, default)
+    # The test variable first: the development stack sets both, and its DATABASE_URL and
+    # REDIS_URL are the ones its running worker uses (the suite flushes the Redis it is given).
+    url = os.environ.get(test_variable) or os.environ.get(variable) or default
     if url and _answers(url):
         os.environ[variable] = url
         return True
