@@ -78,7 +78,7 @@ def prepare(invoices: int) -> str:
     django.setup()
     from django.core.management import call_command
 
-    from commands.store import get_application
+    from events.application import get_application
     from nexus.accounts.models import AccessToken, User
     from projections import projector
     from projections.models import InvoiceRow

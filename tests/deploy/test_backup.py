@@ -21,8 +21,9 @@ import psycopg
 import pytest
 from django.db import connection
 
-from commands import handlers
-from commands.caller import Caller
+from commands import clients as client_commands
+from commands import invoices as invoice_commands
+from events.access import Caller
 from projections.models import ClientRow, InvoiceRow
 from projections.projector import catch_up
 from tests.live import test_database_url
@@ -60,10 +61,10 @@ def test_the_readme_names_the_same_backup() -> None:
 def test_a_restored_backup_rebuilds_the_same_read_side(
         people: Any, store: Any, tmp_path: Path) -> None:
     manager = Caller.from_user(people.manager)
-    client = handlers.client_register(caller=manager, fields={
+    client = client_commands.client_register(caller=manager, fields={
         "name": "Backup AG", "email": "backup@example.com"}).id
     for number in range(3):
-        handlers.invoice_create(caller=Caller.from_user(people.owner), client_id=client,
+        invoice_commands.invoice_create(caller=Caller.from_user(people.owner), client_id=client,
                                 currency="EUR", lines=[{
                                     "description": f"Hours {number}", "quantity": Decimal(2),
                                     "unit_price": Decimal("50.00"), "tax_rate": Decimal(19)}])

@@ -125,7 +125,10 @@ def children(pid: int) -> list[int]:
 
 
 def test_the_image_command_serves_readyz_with_a_master_that_holds_no_connection(
-        store: Any, tmp_path: Path) -> None:
+        store: Any, people: Any, tmp_path: Path) -> None:
+    from nexus.accounts.models import AccessToken
+
+    token = AccessToken.issue(people.admin)  # /readyz shows its checks to staff only
     argv = runtime_cmd()
     assert argv[:3] == ["gunicorn", "--config", "gunicorn.conf.py"]
     assert compose_command("compose.yaml", "web") == argv  # compose runs the image's command
@@ -136,7 +139,9 @@ def test_the_image_command_serves_readyz_with_a_master_that_holds_no_connection(
     with started(here(argv), env, log) as master:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: answers(base + "/healthz"), "gunicorn answers /healthz", master, log)
-        with urllib.request.urlopen(base + "/readyz", timeout=30) as response:
+        request = urllib.request.Request(base + "/readyz",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
             checks = json.load(response)["checks"]
         assert checks["database"] == "ok" and checks["cache"] == "ok", checks
