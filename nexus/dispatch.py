@@ -67,7 +67,8 @@ def catch_up_started() -> None:
 def queue_delivery(*, invoice_id: UUID, delivery_id: UUID) -> None:
     """Email the invoice: a Celery task with retries, or right now when running embedded."""
     if settings.NEXUS_PROJECTION_MODE == "inline":
-        import_string("commands.delivery.deliver")(invoice_id=invoice_id, delivery_id=delivery_id)
+        deliver_now = import_string("workers.delivery.deliver_now")
+        deliver_now(invoice_id=invoice_id, delivery_id=delivery_id)
         return
     _send(DELIVERY_TASK, invoice_id=str(invoice_id), delivery_id=str(delivery_id))
 

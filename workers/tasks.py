@@ -10,10 +10,10 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from commands import delivery
 from nexus import dispatch
 from nexus.accounts.services import access_tokens_delete_expired
 from projections.projector import catch_up
+from workers import delivery
 
 DELIVERY_MAX_RETRIES = 6
 
@@ -25,18 +25,15 @@ def backoff_seconds(retries: int, base: float = 5.0, cap: float = 600.0) -> floa
 
 @shared_task(bind=True, acks_late=True, max_retries=DELIVERY_MAX_RETRIES)
 def deliver_invoice(self, invoice_id: str, delivery_id: str) -> str:  # type: ignore[no-untyped-def]
-    """Email an invoice; retry SMTP failures with backoff, then record the outcome."""
+    """Email an invoice with its PDF, once (``workers.delivery``); refusals retry with backoff,
+    then the outcome is recorded."""
     ids = {"invoice_id": UUID(invoice_id), "delivery_id": UUID(delivery_id)}
     try:
-        sent = delivery.send_invoice_email(**ids)
-    except (SMTPException, OSError) as error:
-        if self.request.retries >= self.max_retries:
-            delivery.record_outcome(**ids, error=str(error)[:500])
-            return "failed"
-        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries))
-    if sent:
-        delivery.record_outcome(**ids)
-    return "sent" if sent else "already recorded"
+        return delivery.attempt(**ids, final=self.request.retries >= self.max_retries)
+    except delivery.TryLater as later:
+        if later.countdown is not None:  # waiting on another attempt: bounded by its lease
+            raise self.retry(exc=later, countdown=later.countdown, max_retries=None) from None
+        raise self.retry(exc=later, countdown=backoff_seconds(self.request.retries)) from None
 
 
 @shared_task(acks_late=True, ignore_result=True)
