@@ -22,6 +22,7 @@ from uuid import UUID
 from commands import handlers
 from commands.caller import Caller
 from commands.delivery import MAILER
+from commands.overdue import invoice_record_overdue
 from commands.store import get_application
 from events.invoice import Invoice
 from events.money import quantum
@@ -78,6 +79,7 @@ class _State:
     status: Status = Status.DRAFT
     pending: UUID | None = None
     payments: int = 0
+    overdue: bool = False
 
 
 class _Generator:
@@ -210,6 +212,8 @@ class _Generator:
             found.append(("record_delivery", 4.0))
         if status in PAYABLE:
             found += [("pay_part", 2.0), ("pay_all", 1.5)]
+            if not state.overdue:
+                found.append(("record_overdue", 0.5))
             if not state.payments:
                 found.append(("void", 0.4))
         return found
@@ -285,6 +289,12 @@ class _Generator:
                                                   error=error)
         state.pending = None
         return result
+
+    def record_overdue(self, invoice_id: UUID, state: _State) -> Any:
+        # A day's change long after every due date the generator writes.
+        state.overdue = True
+        return invoice_record_overdue(invoice_id=invoice_id,
+                                      today=self.today + timedelta(days=1000))
 
     def _pay(self, invoice_id: UUID, state: _State, part: bool) -> Any:
         balance = self.app.get_invoice(invoice_id).balance_due
