@@ -1,7 +1,7 @@
-"""Celery tasks of the documents: PDF renders, overdue marks and digests.
+"""Celery tasks of the documents: PDF renders, exports, overdue marks and digests.
 
 Each is a few lines around code in ``readapi`` and ``commands``; the state they work on is
-in the database, so a repeated or lost message does no harm (a PDF is asked for
+in the database, so a repeated or lost message does no harm (a PDF or an export is asked for
 again, the overdue run finds what is still unrecorded).
 """
 
@@ -21,7 +21,7 @@ from django.utils import timezone as django_timezone
 
 from commands.overdue import invoice_record_overdue
 from nexus.dispatch import after_command
-from readapi import overdue, pdf
+from readapi import exports, overdue, pdf
 from readapi.documents import DocumentKey
 from workers.models import OverdueDigest
 
@@ -34,6 +34,22 @@ def render_invoice_pdf(invoice_id: str, invoice_version: str, client_version: st
     """Render and store one document (``readapi.pdf``); a repeat finds it stored."""
     pdf.render_and_store(DocumentKey(UUID(invoice_id), int(invoice_version),
                                      int(client_version), layout))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_export(export_id: str) -> None:
+    """Write an export (``readapi.exports``), then email its requester."""
+    export = exports.run_export(UUID(export_id))
+    try:
+        exports.notify_requester(export)
+    except (SMTPException, OSError):  # the file is there; the email is a courtesy
+        logger.warning("Could not email export %s to its requester", export_id, exc_info=True)
+
+
+@shared_task(ignore_result=True)
+def delete_expired_exports() -> int:
+    """Remove export files past ``NEXUS_EXPORT_RETENTION_HOURS`` (hourly beat)."""
+    return exports.delete_expired(now=django_timezone.now())
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5,
