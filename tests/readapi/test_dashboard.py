@@ -59,6 +59,9 @@ def test_a_manager_sees_the_figures_of_their_teams(books: Any, people: Any) -> N
     assert 'class="bar status-partially_paid"' in html and 'class="bar status-draft"' in html
     assert "<script" not in html and "<style" not in html and " style=" not in html
     assert response["Cache-Control"] == "private, no-store"
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "style-src 'self'" in policy
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
 
 
 def test_an_admin_sees_everything(books: Any, people: Any) -> None:
