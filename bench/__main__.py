@@ -3,7 +3,8 @@
 ``python -m bench`` (from the project root, in the venv) runs this benchmark, then the
 read-side one (:mod:`bench.read_side`) in a child process, then the GraphQL limits one
 (:mod:`bench.graphql_limits`, seconds, no database); ``python -m bench write``,
-``python -m bench read`` or ``python -m bench limits`` runs only one. This one uses
+``python -m bench read``, ``python -m bench limits`` or ``python -m bench documents``
+(:mod:`bench.documents`: PDF render times, export rate) runs only one. This one uses
 ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/nexus_bench``), creates that
 database if it is missing and empties the event store before measuring, so the figures never
 depend on earlier runs.
@@ -211,13 +212,14 @@ def main() -> None:
 
 
 def run(argv: list[str]) -> int:
-    """``python -m bench [write|read|limits] [options]``: all benchmarks when none is named.
+    """``python -m bench [write|read|limits|documents] [options]``: all benchmarks when none is
+    named.
 
     The read side runs in a process of its own: Django reads its settings once per process,
     and that benchmark needs its own database, projection mode and cache. The limits one
     needs neither Django nor a database.
     """
-    named = argv[:1] in (["write"], ["read"], ["limits"])
+    named = argv[:1] in (["write"], ["read"], ["limits"], ["documents"])
     which, options = (argv[0], argv[1:]) if named else ("", argv)
     if which == "read":
         from bench.read_side import main as read_side
@@ -229,6 +231,11 @@ def run(argv: list[str]) -> int:
 
         graphql_limits()
         return 0
+    if which == "documents":
+        from bench.documents import main as documents
+
+        documents()
+        return 0
     environment = dict(os.environ)  # as given, before main() points DATABASE_URL at nexus_bench
     main()
     if which == "write":
@@ -237,7 +244,10 @@ def run(argv: list[str]) -> int:
     code = subprocess.run([sys.executable, "-m", "bench", "read", *options],
                           env=environment, check=False).returncode
     print(flush=True)
-    return subprocess.run([sys.executable, "-m", "bench", "limits"],
+    code = subprocess.run([sys.executable, "-m", "bench", "limits"],
+                          env=environment, check=False).returncode or code
+    print(flush=True)
+    return subprocess.run([sys.executable, "-m", "bench", "documents"],
                           env=environment, check=False).returncode or code
 
 

@@ -205,3 +205,14 @@ def invoice_void(*, invoice_id: UUID, caller: Caller, reason: str,
     invoice = _load(invoice_id, caller, expected_version, require_can_void)
     invoice.void(actor=caller.actor, at=at or clock.now(), reason=reason)
     return _saved(invoice)
+
+
+@retry_on_conflict
+def invoice_record_overdue(*, invoice_id: UUID, caller: Caller, today: date,
+                           at: datetime | None = None) -> CommandResult:
+    """Store ``InvoiceBecameOverdue`` if the invoice became overdue and was not recorded
+    (the scheduler's command at the day's change; the aggregate decides, so a repeated run
+    records nothing twice). ``extra["recorded"]`` says whether an event was stored."""
+    invoice = _load(invoice_id, caller, None)
+    recorded = invoice.record_overdue(actor=caller.actor, at=at or clock.now(), today=today)
+    return _saved(invoice, recorded=recorded)

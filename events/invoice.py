@@ -193,6 +193,19 @@ class Invoice(Aggregate):
         def apply(self, invoice: Invoice) -> None:
             invoice.status = Status.VOID
 
+    class InvoiceBecameOverdue(Event):
+        """The day's change found the invoice unpaid past its due date (recorded once).
+
+        Overdue stays derived (``is_overdue``); this event puts the moment it happened in the
+        audit trail and the activity, and lets the owner be told once.
+        """
+
+        due_date: date
+        balance_due: Decimal
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.overdue_recorded = True
+
     class Snapshot(Aggregate.Snapshot):
         """The invoice's state as JSON can hold it, turned back into Python when loaded.
 
@@ -248,6 +261,7 @@ class Invoice(Aggregate):
         self.lines: list[LineItem] = []
         self.payments: list[Payment] = []
         self.pending_deliveries: dict[UUID, str] = {}
+        self.overdue_recorded = False
 
     # --- creation -----------------------------------------------------------------------
 
@@ -493,6 +507,18 @@ class Invoice(Aggregate):
                 to=to,
                 error=error,
             )
+
+    def record_overdue(self, *, actor: Actor, at: datetime, today: date) -> bool:
+        """Record that the invoice is overdue on ``today``, once; ``False`` when not due.
+
+        The due date cannot change once an invoice is payable, so an invoice becomes overdue
+        at most once. Snapshots taken before this event existed lack the flag: read as False.
+        """
+        if not self.is_overdue(today) or getattr(self, "overdue_recorded", False):
+            return False
+        self.trigger_event(self.InvoiceBecameOverdue, timestamp=at, actor=actor,
+                           due_date=self.due_date, balance_due=self.balance_due)
+        return True
 
     def record_payment(
         self,

@@ -32,6 +32,11 @@ class FollowUps(Protocol):
     deliveries: Sequence[DeliveryRequest]
 
 
+# Worker tasks asked for by name (messages, not imports): what the readers queue.
+RENDER_PDF_TASK = "workers.documents.render_invoice_pdf"
+EXPORT_TASK = "workers.documents.run_export"
+
+
 class Dispatcher(Protocol):
     """Does (or queues) the work that follows commands and account changes."""
 
@@ -40,6 +45,11 @@ class Dispatcher(Protocol):
 
     def account_email(self, kind: str, argument: str) -> None:
         """Send an account email (``activation``, ``account_exists``, ``password_reset``)."""
+
+    def queue(self, task: str, **kwargs: str) -> bool:
+        """Queue a worker task; ``False`` when no worker will run it: the caller does the
+        work itself (embedded, or the broker cannot take it). The state lives in the
+        database, so the message is a hint, like every other."""
 
 
 @cache

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from dotenv import load_dotenv
 
@@ -305,3 +306,70 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- documents and delivery (issue 11) -------------------------------------------------------
+# The seller block of every invoice preview, PDF and email. Addresses may hold line breaks
+# ("\n" in .env's double quotes, or a literal backslash-n).
+def _lines(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).replace("\\n", "\n").strip()
+
+
+NEXUS_SELLER = {
+    "name": os.environ.get("NEXUS_SELLER_NAME", "Nexus Demo GmbH").strip(),
+    "address": _lines("NEXUS_SELLER_ADDRESS", "Musterstraße 1\\n10115 Berlin\\nGermany"),
+    "tax_id": os.environ.get("NEXUS_SELLER_TAX_ID", "DE123456789").strip(),
+    "email": os.environ.get("NEXUS_SELLER_EMAIL", "billing@nexus.example").strip(),
+    "bank_details": _lines("NEXUS_SELLER_BANK_DETAILS",
+                           "IBAN DE89 3704 0044 0532 0130 00\\nBIC COBADEFFXXX"),
+}
+# Rendered PDFs and exports live in Django's storage "documents": folders under NEXUS_VAR_DIR,
+# or an S3 bucket (django-storages) when NEXUS_S3_BUCKET is set; credentials come from the
+# usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables (or the instance's role).
+NEXUS_S3_BUCKET = os.environ.get("NEXUS_S3_BUCKET", "")
+if NEXUS_S3_BUCKET:
+    _DOCUMENTS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": NEXUS_S3_BUCKET,
+            "region_name": os.environ.get("NEXUS_S3_REGION") or None,
+            "endpoint_url": os.environ.get("NEXUS_S3_ENDPOINT_URL") or None,
+            "location": os.environ.get("NEXUS_S3_PREFIX", "nexus"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _DOCUMENTS_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "documents"), "base_url": None},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": _DOCUMENTS_STORAGE,
+}
+# Export files are deleted this many hours after they were written.
+NEXUS_EXPORT_RETENTION_HOURS = int(os.environ.get("NEXUS_EXPORT_RETENTION_HOURS", "72"))
+# At the day's change (UTC), owners get one email listing their invoices that became overdue.
+NEXUS_OVERDUE_DIGEST = env_bool("NEXUS_OVERDUE_DIGEST", True)
+# Seconds before Redis hands an unacknowledged task (its worker died) to another worker. Must
+# exceed the longest retry countdown (deliveries: 600 s).
+# Abandoned messages are looked for every tenth of that (at most every 10 s, one Redis query).
+_VISIBILITY_SECONDS = int(os.environ.get("NEXUS_BROKER_VISIBILITY_SECONDS", "3600"))
+CELERY_BROKER_TRANSPORT_OPTIONS.update({
+    "visibility_timeout": _VISIBILITY_SECONDS,
+    "unacked_restore_interval": max(1, min(10, _VISIBILITY_SECONDS // 10)),
+    "unacked_restore_throttle": 1,
+})
+CELERY_IMPORTS = ["workers.documents"]
+CELERY_BEAT_SCHEDULE.update({
+    "record-overdue-invoices": {
+        "task": "workers.documents.record_overdue_invoices",
+        "schedule": crontab(minute=1, hour=0),  # UTC: overdue is judged by the UTC date
+    },
+    "delete-expired-exports": {
+        "task": "workers.documents.delete_expired_exports",
+        "schedule": 3600.0,
+    },
+})

@@ -9,6 +9,8 @@ from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
 
 from nexus import health
+from readapi.dashboard import dashboard
+from readapi.preview import invoice_preview
 from readapi.views import graphql_view
 
 schema_view = get_schema_view(
@@ -43,6 +45,8 @@ urlpatterns = [
     path("redoc/", docs_policy(schema_view.with_ui("redoc", cache_timeout=0)),
          name="schema-redoc"),
     path("graphql/", graphql_view(), name="graphql"),
+    path("invoices/<uuid:invoice_id>/preview/", invoice_preview, name="invoice-preview"),
+    path("dashboard/", dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -18,7 +18,7 @@ from uuid import UUID
 from django.db.models import Count, Min
 
 from events.calculations import InvoiceTotals, calculate
-from events.lifecycle import ISSUED
+from events.lifecycle import ISSUED, PAYABLE
 from projections.fields import ExactSum
 from projections.tables import ReadTables
 
@@ -32,6 +32,8 @@ class InvoiceState:
     row: Any
     lines: list[Any]
     is_new: bool = False
+    # What the row added to the open balances when loaded (``open_balance_of``).
+    open_before: tuple[tuple[Any, ...], Decimal] | None = None
 
     def totals(self) -> InvoiceTotals:
         """Every figure, from the one calculation module."""
@@ -56,6 +58,8 @@ class Batch:
         default_factory=lambda: defaultdict(int))
     revenue: dict[tuple[UUID, UUID | None, str, int, int], list[Decimal]] = field(
         default_factory=lambda: defaultdict(lambda: [Decimal(0), Decimal(0)]))
+    open_balances: dict[tuple[Any, ...], list[Any]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, Decimal(0)]))
 
     # --- loading -------------------------------------------------------------------------
 
@@ -66,7 +70,8 @@ class Batch:
         for line in t.line.objects.filter(invoice_id__in=invoice_ids).order_by("position"):
             lines[line.invoice_id].append(line)
         for row in t.invoice.objects.filter(id__in=invoice_ids):
-            self.invoices[row.id] = InvoiceState(row=row, lines=lines[row.id])
+            self.invoices[row.id] = InvoiceState(row=row, lines=lines[row.id],
+                                                 open_before=open_balance_of(row))
             client_ids.add(row.client_id)
         for client in t.client.objects.filter(id__in=client_ids):
             self.clients[client.id] = client
@@ -154,6 +159,7 @@ class Batch:
         self._flush_client_figures()
         self._flush_status_counts()
         self._flush_revenue()
+        self._flush_open_balances()
 
     def _flush_clients(self) -> None:
         t = self.tables
@@ -176,6 +182,7 @@ class Batch:
             row.tax_total = totals.tax_total
             row.total = totals.total
             row.balance_due = totals.total - row.amount_paid
+            self._count_open_balance(state)
             for position, (line, amounts) in enumerate(zip(state.lines, totals.lines), start=1):
                 line.position = position
                 line.line_discount = amounts.line_discount
@@ -288,3 +295,45 @@ class Batch:
                 update.append(row)
         model.objects.bulk_create(create)
         model.objects.bulk_update(update, ["invoiced", "paid"])
+
+    def _count_open_balance(self, state: InvoiceState) -> None:
+        """The change of the invoice's share of the open balances since it was loaded."""
+        after = open_balance_of(state.row)
+        if after == state.open_before:
+            return
+        for share, sign in ((state.open_before, -1), (after, +1)):
+            if share is not None:
+                figures = self.open_balances[share[0]]
+                figures[0] += sign
+                figures[1] += sign * share[1]
+
+    def _flush_open_balances(self) -> None:
+        """Apply the batch's open-balance deltas; no row is kept for a count of zero."""
+        model = self.tables.open_balance
+        deltas = {key: value for key, value in self.open_balances.items() if value[0] or value[1]}
+        if not deltas:
+            return
+        existing = {(r.owner_id, r.team_id, r.currency, r.due_date): r for r in
+                    model.objects.filter(owner_id__in={key[0] for key in deltas},
+                                         due_date__in={key[3] for key in deltas})}
+        create, update, delete = [], [], []
+        for key, (count, amount) in deltas.items():
+            row = existing.get(key)
+            if row is None:
+                owner_id, team_id, currency, due_date = key
+                create.append(model(owner_id=owner_id, team_id=team_id, currency=currency,
+                                    due_date=due_date, count=count, balance_due=amount))
+                continue
+            row.count += count
+            row.balance_due += amount
+            (update if row.count else delete).append(row)
+        model.objects.bulk_create(create)
+        model.objects.bulk_update(update, ["count", "balance_due"])
+        model.objects.filter(pk__in=[row.pk for row in delete]).delete()
+
+
+def open_balance_of(row: Any) -> tuple[tuple[Any, ...], Decimal] | None:
+    """What an invoice row adds to the open balances: payable with something due, or nothing."""
+    if row.status not in PAYABLE or row.balance_due <= 0:
+        return None
+    return (row.owner_id, row.team_id, row.currency, row.due_date), row.balance_due

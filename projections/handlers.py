@@ -220,6 +220,15 @@ def invoice_voided(batch: Batch, position: int, event: Invoice.InvoiceVoided) ->
     _activity(batch, position, event, f"Voided: {event.reason}")
 
 
+@handles(Invoice.InvoiceBecameOverdue)
+def invoice_became_overdue(batch: Batch, position: int,
+                           event: Invoice.InvoiceBecameOverdue) -> None:
+    state = _touch(batch, event)
+    state.row.overdue_recorded = True
+    _activity(batch, position, event, f"Became overdue (due {event.due_date.isoformat()}): "
+                                      f"{_money(state, event.balance_due)} unpaid")
+
+
 # --- events with nothing to show ---------------------------------------------------------------
 
 @handles(InvoiceNumberSequence.SequenceStarted)

@@ -54,6 +54,7 @@ class InvoiceRow(models.Model):
     total = ExactDecimalField(**MONEY)
     amount_paid = ExactDecimalField(**MONEY)
     balance_due = ExactDecimalField(**MONEY)
+    overdue_recorded = models.BooleanField(default=False)  # InvoiceBecameOverdue was stored
 
 
 class LineRow(models.Model):
@@ -148,6 +149,21 @@ class RevenueMonthRow(models.Model):
     paid = ExactDecimalField(**MONEY)
 
 
+class OpenBalanceRow(models.Model):
+    """Balance due of payable invoices per owner, team, currency and due date.
+
+    Open totals, overdue totals and aging buckets are sums over these rows (a few per due
+    date), so the dashboard and reports never scan the invoices.
+    """
+
+    owner_id = models.UUIDField(db_index=True)
+    team_id = models.UUIDField(null=True, db_index=True)
+    currency = models.CharField(max_length=3)
+    due_date = models.DateField()
+    count = models.IntegerField()
+    balance_due = ExactDecimalField(**MONEY)
+
+
 class ProjectionTracking(models.Model):
     """How far a projection has applied the event store, and why it stopped if it did."""
 
@@ -161,5 +177,5 @@ class ProjectionTracking(models.Model):
 
 READ_MODELS = (
     InvoiceRow, LineRow, TaxRow, PaymentRow, ClientRow, ActivityRow, StatusCountRow,
-    RevenueMonthRow,
+    RevenueMonthRow, OpenBalanceRow,
 )

@@ -110,6 +110,7 @@ NATURAL_KEYS = {
     "TaxRow": ("invoice_id", "rate"),
     "StatusCountRow": ("owner_id", "team_id", "status"),
     "RevenueMonthRow": ("owner_id", "team_id", "currency", "year", "month"),
+    "OpenBalanceRow": ("owner_id", "team_id", "currency", "due_date"),
 }
 
 

@@ -22,6 +22,7 @@ class ReadTables:
     activity: type[read.ActivityRow]
     status_count: type[read.StatusCountRow]
     revenue: type[read.RevenueMonthRow]
+    open_balance: type[read.OpenBalanceRow]
 
     def models(self) -> list[type[models.Model]]:
         """Every table, in a fixed order."""
@@ -31,7 +32,7 @@ class ReadTables:
 LIVE = ReadTables(
     invoice=read.InvoiceRow, line=read.LineRow, tax=read.TaxRow, payment=read.PaymentRow,
     client=read.ClientRow, activity=read.ActivityRow, status_count=read.StatusCountRow,
-    revenue=read.RevenueMonthRow,
+    revenue=read.RevenueMonthRow, open_balance=read.OpenBalanceRow,
 )
 
 

@@ -32,17 +32,18 @@ class InlineDispatcher:
     """Projects and delivers in-process, before the command answers (the embedded mode)."""
 
     def after_command(self, result: FollowUps) -> None:
-        """Catch up, then send each delivery once and project its outcome."""
+        """Catch up, then send each delivery once (its outcome is dispatched in turn)."""
         catch_up()
         for request in result.deliveries:
-            outcome = delivery.deliver_once(invoice_id=request.invoice_id,
-                                            delivery_id=request.delivery_id)
-            if outcome is not None:
-                catch_up()
+            delivery.deliver_now(invoice_id=request.invoice_id, delivery_id=request.delivery_id)
 
     def account_email(self, kind: str, argument: str) -> None:
         """Send it now (SMTP errors propagate: the caller decides)."""
         SENDERS[kind](argument)
+
+    def queue(self, task: str, **kwargs: str) -> bool:
+        """No worker here: the caller does the work."""
+        return False
 
 
 class CeleryDispatcher:
@@ -65,6 +66,10 @@ class CeleryDispatcher:
         activation or reset email must not be lost to a broker outage)."""
         if not self._send(ACCOUNT_EMAIL_TASK, kind=kind, argument=argument):
             SENDERS[kind](argument)
+
+    def queue(self, task: str, **kwargs: str) -> bool:
+        """A Celery message; ``False`` if the broker could not take it."""
+        return self._send(task, **kwargs)
 
     @staticmethod
     def _send(task: str, **kwargs: Any) -> bool:

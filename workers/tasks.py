@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from nexus.accounts.emails import SENDERS
 from nexus.accounts.services import access_tokens_delete_expired
-from nexus.dispatch import dispatcher
 from projections.projector import catch_up
 from workers import delivery
 from workers.dispatch import catch_up_started
@@ -20,8 +19,8 @@ from workers.dispatch import catch_up_started
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How every email task retries SMTP failures: exponential backoff with full jitter, so
-    failed sends do not retry in lockstep."""
+    """How every email task retries: exponential backoff with full jitter, so failed sends
+    do not retry in lockstep."""
 
     max_retries: int = 6
     base_seconds: float = 5.0
@@ -38,19 +37,15 @@ EMAIL_ERRORS = (SMTPException, OSError)
 
 @shared_task(bind=True, acks_late=True, max_retries=RETRY.max_retries)
 def deliver_invoice(self, invoice_id: str, delivery_id: str) -> str:  # type: ignore[no-untyped-def]
-    """Email an invoice; retry SMTP failures, then record (and dispatch) the outcome."""
+    """Email an invoice with its PDF, once (``workers.delivery``); refusals retry with backoff,
+    then the outcome is recorded."""
     ids = {"invoice_id": UUID(invoice_id), "delivery_id": UUID(delivery_id)}
     try:
-        sent = delivery.send_invoice_email(**ids)
-    except EMAIL_ERRORS as error:
-        if self.request.retries >= self.max_retries:
-            dispatcher().after_command(delivery.record_outcome(**ids, error=str(error)[:500]))
-            return "failed"
-        raise self.retry(exc=error, countdown=RETRY.countdown(self.request.retries))
-    if not sent:
-        return "already recorded"
-    dispatcher().after_command(delivery.record_outcome(**ids))
-    return "sent"
+        return delivery.attempt(**ids, final=self.request.retries >= self.max_retries)
+    except delivery.TryLater as later:
+        if later.countdown is not None:  # waiting on another attempt: bounded by its lease
+            raise self.retry(exc=later, countdown=later.countdown, max_retries=None) from None
+        raise self.retry(exc=later, countdown=RETRY.countdown(self.request.retries)) from None
 
 
 @shared_task(acks_late=True, ignore_result=True)

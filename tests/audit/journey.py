@@ -225,7 +225,7 @@ def drive_journey(http: Http, store: Any, clock: Clock) -> Journey:
 
     sent = http.call("owner", "post", f"{base}/send/", status=202).json()
     expect(["InvoiceDeliveryRequested"], "owner", sent["version"])
-    delivery.deliver_once(invoice_id=UUID(invoice_id), delivery_id=UUID(sent["delivery_id"]))
+    delivery.deliver_now(invoice_id=UUID(invoice_id), delivery_id=UUID(sent["delivery_id"]))
     expect(["InvoiceSent"], MAILER_NAME, store.get_invoice(UUID(invoice_id)).version)
 
     again = http.call("owner", "post", f"{base}/send/", {"to": "accounts@acme.example"},

@@ -48,7 +48,7 @@ def test_invoice_goes_from_draft_to_paid(store, as_user, client_id, mailoutbox) 
     sent = owner.post(f"/api/v1/invoices/{invoice_id}/send/")
     assert sent.status_code == 202
     if sent.json()["status"] == "approved":  # queued for a worker: deliver it here
-        delivery.deliver_once(invoice_id=UUID(invoice_id),
+        delivery.deliver_now(invoice_id=UUID(invoice_id),
                               delivery_id=UUID(sent.json()["delivery_id"]))
     assert mailoutbox[-1].to == ["billing@acme.example"]
     assert store.get_invoice(UUID(invoice_id)).status.value == "sent"

@@ -21,11 +21,11 @@ from typing import Any
 from uuid import UUID
 
 from commands import clients, invoices
+from commands.system import MAILER, SCHEDULER
 from events.access import Caller
 from events.application import get_application
 from events.money import quantum
 from events.values import PaymentMethod, Status
-from workers.delivery import MAILER
 
 CURRENCIES = ("EUR", "JPY", "KWD")
 # Owners and the managers of their team who may approve their invoices (four eyes).
@@ -75,6 +75,7 @@ class _State:
     status: Status = Status.DRAFT
     pending: UUID | None = None
     payments: int = 0
+    overdue: bool = False
 
 
 class _Generator:
@@ -207,6 +208,8 @@ class _Generator:
             found.append(("record_delivery", 4.0))
         if status in PAYABLE:
             found += [("pay_part", 2.0), ("pay_all", 1.5)]
+            if not state.overdue:
+                found.append(("record_overdue", 0.5))
             if not state.payments:
                 found.append(("void", 0.4))
         return found
@@ -281,6 +284,12 @@ class _Generator:
                                                   error=error)
         state.pending = None
         return result
+
+    def record_overdue(self, invoice_id: UUID, state: _State) -> Any:
+        # A day's change long after every due date the generator writes.
+        state.overdue = True
+        return invoices.invoice_record_overdue(invoice_id=invoice_id, caller=SCHEDULER,
+                                      today=self.today + timedelta(days=1000))
 
     def _pay(self, invoice_id: UUID, state: _State, part: bool) -> Any:
         balance = self.app.get_invoice(invoice_id).balance_due

@@ -68,13 +68,13 @@ def test_a_failing_delivery_is_retried_then_recorded_once_as_failed(
         invoice_id=invoice_id, caller=Caller.from_user(people.owner),
         expected_version=None, to=None)
     attempts: list[int] = []
-    real_send = delivery.send_invoice_email
+    real_attempt = delivery.attempt
 
-    def counting_send(**ids: Any) -> bool:
+    def counting_attempt(**ids: Any) -> str:
         attempts.append(1)
-        return real_send(**ids)
+        return real_attempt(**ids)
 
-    monkeypatch.setattr(delivery, "send_invoice_email", counting_send)
+    monkeypatch.setattr(delivery, "attempt", counting_attempt)
     ids = {"invoice_id": str(invoice_id), "delivery_id": requested.extra["delivery_id"]}
 
     outcome = tasks.deliver_invoice.apply(kwargs=ids).get()
