@@ -8,6 +8,7 @@
 #   make lock     regenerate requirements.txt (every package pinned, with hashes) from pyproject.toml
 #   make lock-check  fail when requirements.txt is stale (needs PyPI)
 #   make bench    the benchmarks, when there are any
+#   make bench-http  Nexus over HTTP (gunicorn + worker) next to pgbench and the library
 #   make clean    remove .venv, var/ (the embedded SQLite databases) and caches
 
 SHELL := /bin/bash
@@ -30,7 +31,7 @@ PYTEST_ARGS ?=
 # `make run PORT=9000`, PORT in the environment, or PORT= in .env; else 8000.
 PORT ?= $(shell sed -n 's/^PORT=\([0-9][0-9]*\).*/\1/p' .env 2>/dev/null | tail -n 1)
 
-.PHONY: help venv install run worker test lint lock lock-check bench clean
+.PHONY: help venv install run worker test lint lock lock-check bench bench-http clean
 
 help:
 	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
@@ -110,6 +111,9 @@ lock-check: | $(UV)
 
 bench: $(STAMP)
 	@if [ -f bench/__main__.py ]; then $(PY) -m bench; else echo "no benchmarks yet"; fi
+
+bench-http: $(STAMP)
+	$(PY) -m bench.http
 
 clean:
 	rm -rf $(VENV) var/ staticfiles/ artifacts/ .pytest_cache/ .ruff_cache/ .hypothesis/ *.egg-info

@@ -1,8 +1,8 @@
 """gunicorn's configuration for Nexus (the container's command and the live-server tests).
 
 Threaded workers keep keep-alive clients cheap; each worker process holds at most
-``NEXUS_DB_POOL_MAX`` + ``NEXUS_EVENT_STORE_POOL_MAX`` PostgreSQL connections, so the
-connection budget is ``WEB_CONCURRENCY`` x that sum (README, "Deploying").
+``NEXUS_DB_POOL_MAX`` PostgreSQL connections (the event store shares them), so the
+connection budget is ``WEB_CONCURRENCY`` x that (README, "Deploying").
 
 The app is loaded once in the master and forked (``preload_app``): workers start in
 milliseconds and share the imported code's memory. That is safe because nothing opens a

@@ -186,8 +186,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from events.application import get_application
 
+    call_command("migrate", verbosity=0)  # also creates the event store's tables
     app = get_application()
     empty_event_store(app)
     print(f"machine: nproc={os.cpu_count()}, PostgreSQL {server_version}, "

@@ -37,13 +37,18 @@ class Caller:
 
     @classmethod
     def from_user(cls, user: Any) -> Caller:
-        """Build from a ``nexus.accounts.models.User`` (or anything shaped like one)."""
+        """Build from a ``nexus.accounts.models.User`` (or anything shaped like one).
+
+        Only a manager's teams matter to the rules (an admin sees all, a user their own), so
+        only a manager's are read: one query less on every other caller's command.
+        """
+        role = user.effective_role
         return cls(
             id=user.id,
             username=user.username,
-            role=user.effective_role,
+            role=role,
             team_id=user.team_id,
-            managed_team_ids=user.managed_team_ids(),
+            managed_team_ids=user.managed_team_ids() if role is Role.MANAGER else frozenset(),
         )
 
 

@@ -101,11 +101,10 @@ VAR_DIR = Path(os.environ.get("NEXUS_VAR_DIR", BASE_DIR / "var"))
 # Always there: celery beat keeps its schedule file in it, whatever the database.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-# The connection budget (docs/security.md): every process holds at most DB_POOL_MAX Django
-# connections plus EVENT_STORE_POOL_MAX event-store connections; a request that finds its pool
+# The connection budget (docs/security.md): every process holds at most DB_POOL_MAX
+# connections (the event store shares Django's, nexus.eventstore); a request that finds the pool
 # empty waits DB_POOL_TIMEOUT seconds, then answers 503 with Retry-After (never 500).
 DB_POOL_MAX = int(os.environ.get("NEXUS_DB_POOL_MAX", "4"))
-EVENT_STORE_POOL_MAX = int(os.environ.get("NEXUS_EVENT_STORE_POOL_MAX", "4"))
 DB_POOL_TIMEOUT = float(os.environ.get("NEXUS_DB_POOL_TIMEOUT", "10"))
 if DATABASE_URL:
     # Django's own psycopg pool: a connection goes back to the pool at the end of each
@@ -130,8 +129,8 @@ else:
 EVENT_STORE_SQLITE_PATH = os.environ.get(
     "NEXUS_EVENT_STORE_SQLITE", str(VAR_DIR / "events.sqlite3")
 )
-# Check each pooled connection before use (survives database restarts; costs a round trip).
-EVENT_STORE_PRE_PING = env_bool("NEXUS_EVENT_STORE_PRE_PING", True)
+# Aggregates kept in memory per process (0: none); each use still reads the newer events.
+AGGREGATE_CACHE_SIZE = int(os.environ.get("NEXUS_AGGREGATE_CACHE_SIZE", "1000"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, projection ------------------------------------------------------------

@@ -3,7 +3,7 @@
 Before: each runserver thread kept its own Django connection for as long as its keep-alive
 client kept the socket open, and each process added an event-store pool of 5 + 10, so 30
 clients ran PostgreSQL out of connections and unrelated requests answered 500. Now every
-process holds at most ``NEXUS_DB_POOL_MAX`` + ``NEXUS_EVENT_STORE_POOL_MAX`` connections; a
+process holds at most ``NEXUS_DB_POOL_MAX`` connections (the event store shares them); a
 request that finds its pool empty waits ``NEXUS_DB_POOL_TIMEOUT``, then answers 503 with
 ``Retry-After``.
 
@@ -37,8 +37,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 APP_NAME = "nexus-budget-server"
 CLIENTS = 60
-POOL = {"NEXUS_DB_POOL_MAX": "4", "NEXUS_EVENT_STORE_POOL_MAX": "4"}
-PER_PROCESS = 8  # the two pools above
+POOL = {"NEXUS_DB_POOL_MAX": "4"}
+PER_PROCESS = 4  # the pool above: the event store borrows the request's connection
 GUNICORN_WORKERS = 2
 
 

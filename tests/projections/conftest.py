@@ -72,15 +72,19 @@ def _shared_history(django_db_setup: None,
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{schema}"')
         app = NexusApplication(env={**event_store_env(), "POSTGRES_SCHEMA": schema,
-                                     "POSTGRES_PRE_PING": "n"})
+                                     "CREATE_TABLE": "y"})
         try:
-            # The people exist only while the history is written: rolled back afterwards,
-            # so that every test can make its own.
-            with as_global_application(app), override_settings(PASSWORD_HASHERS=FAST_HASHER), \
-                    transaction.atomic():
+            # The people exist only as long as it takes to read them (rolled back, so that
+            # every test can make its own); the history is written afterwards and stays: the
+            # event store shares Django's connection, so it commits only outside that block.
+            with override_settings(PASSWORD_HASHERS=FAST_HASHER), transaction.atomic():
                 people = make_people()
-                history = generate_history(people, min_events=HISTORY_EVENTS, seed=HISTORY_SEED)
+                for person in vars(people).values():
+                    if hasattr(person, "managed_team_ids"):
+                        person.managed_team_ids()  # read (and kept) before the rollback
                 transaction.set_rollback(True)
+            with as_global_application(app):
+                history = generate_history(people, min_events=HISTORY_EVENTS, seed=HISTORY_SEED)
             assert history.position == app.max_position() >= HISTORY_EVENTS
             yield SharedHistory(app=app, history=history)
         finally:
