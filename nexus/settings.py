@@ -309,16 +309,17 @@ LOGGING = {
 # --- documents and delivery (issue 11) -------------------------------------------------------
 # The seller block of every invoice preview, PDF and email. Addresses may hold line breaks
 # ("\n" in .env's double quotes, or a literal backslash-n).
-def _lines(name: str, default: str = "") -> str:
+def env_lines(name: str, default: str = "") -> str:
+    """A multi-line variable, its line breaks written as ``\\n`` (one line in .env)."""
     return os.environ.get(name, default).replace("\\n", "\n").strip()
 
 
 NEXUS_SELLER = {
     "name": os.environ.get("NEXUS_SELLER_NAME", "Nexus Demo GmbH").strip(),
-    "address": _lines("NEXUS_SELLER_ADDRESS", "Musterstraße 1\\n10115 Berlin\\nGermany"),
+    "address": env_lines("NEXUS_SELLER_ADDRESS", "Musterstraße 1\\n10115 Berlin\\nGermany"),
     "tax_id": os.environ.get("NEXUS_SELLER_TAX_ID", "DE123456789").strip(),
     "email": os.environ.get("NEXUS_SELLER_EMAIL", "billing@nexus.example").strip(),
-    "bank_details": _lines("NEXUS_SELLER_BANK_DETAILS",
+    "bank_details": env_lines("NEXUS_SELLER_BANK_DETAILS",
                            "IBAN DE89 3704 0044 0532 0130 00\\nBIC COBADEFFXXX"),
 }
 # Rendered PDFs and exports live in Django's storage "documents": folders under NEXUS_VAR_DIR,

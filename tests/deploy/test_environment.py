@@ -1,11 +1,11 @@
 """Every environment variable the code reads is documented and reaches the containers.
 
 The variables are found by reading the code (``os.environ.get``, ``os.environ[...]``,
-``os.getenv``, settings' ``env_bool`` and ``env_list``) in the settings, gunicorn.conf.py and
-every application package, so a variable added there without a line in ``.env.example`` fails
-here. Both compose files must hand ``.env`` whole to every process of the image, may set
-themselves only the variables they own (the URLs they build, the development stack's
-choices), and may interpolate only documented variables.
+``os.getenv``, settings' ``env_bool``, ``env_list`` and ``env_lines``) in the settings,
+gunicorn.conf.py and every application package, so a variable added there without a line in
+``.env.example`` fails here. Both compose files must hand ``.env`` whole to every process of the
+image, may set themselves only the variables they own (the URLs they build, the development
+stack's choices), and may interpolate only documented variables.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["gunicorn.conf.py", "manage.py", "nexus", "commands", "events", "projections",
            "readapi", "workers"]
-READERS = {"env_bool", "env_list", "getenv"}
+READERS = {"env_bool", "env_list", "env_lines", "getenv"}
 COMPOSE_FILES = ["compose.yaml", "docker-compose.dev.yml"]
 # What each compose file sets itself instead of taking it from .env, and why.
 COMPOSE_OWNED = {
