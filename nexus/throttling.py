@@ -32,8 +32,11 @@ logger = logging.getLogger(__name__)
 
 DURATIONS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600,
              "hour": 3600, "d": 86400, "day": 86400}
-# A Redis that hangs must not hold every request: give up soon and count in memory.
-REDIS_TIMEOUT_SECONDS = 1.0
+# Redis that does not answer the connection at once is down: count here. Redis that is only
+# slow (a loaded host) still counts, given time: a read timeout as short as the connect one
+# let a busy moment fall back to an empty local count and pass requests beyond the limit.
+REDIS_CONNECT_TIMEOUT_SECONDS = 1.0
+REDIS_READ_TIMEOUT_SECONDS = 5.0
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -81,7 +84,8 @@ def _redis_limiter(redis_url: str, key_prefix: str) -> MovingWindowRateLimiter:
     """
     return MovingWindowRateLimiter(RedisStorage(
         redis_url, key_prefix=f"{key_prefix}:throttle",
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_READ_TIMEOUT_SECONDS,
     ))
 
 
