@@ -54,10 +54,12 @@ def invoice_create(*, caller: Caller, client_id: UUID, currency: str | None,
     """Open a draft owned by the caller, with its first lines in the same atomic append."""
     at = at or clock.now()
     try:
-        client = get_application().get_client(client_id)
+        if currency:
+            get_application().require_client(client_id)
+        else:
+            currency = get_application().get_client(client_id).default_currency
     except ClientNotFound:
         raise InvalidValue("client_id", f"No client with id {client_id}.") from None
-    currency = currency or client.default_currency
     if not currency:
         raise InvalidValue("currency", "A currency is required (the client has no default).")
     invoice = Invoice.open(invoice_id=uuid4(), actor=caller.actor, at=at, team_id=caller.team_id,

@@ -67,6 +67,10 @@ class ValueAsDict(Transcoding):
         return self.type(**data)
 
 
+# How many client ids one process remembers as existing (see NexusApplication.require_client).
+KNOWN_CLIENTS_MAX = 50_000
+
+
 class NexusApplication(Application[UUID]):
     """Loads and saves invoices, clients and number sequences."""
 
@@ -74,6 +78,10 @@ class NexusApplication(Application[UUID]):
     # Snapshots keep loading cheap for aggregates that live long: a busy year's number
     # sequence gets one event per approval, an invoice with many lines and payments a few hundred.
     snapshotting_intervals = {Invoice: 100, InvoiceNumberSequence: 100, Client: 100}
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env=env)
+        self._known_clients: set[UUID] = set()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add dates, actors, lines and payments to the library's UUID, Decimal and datetime
@@ -102,7 +110,23 @@ class NexusApplication(Application[UUID]):
             raise ClientNotFound(f"Client {client_id} not found.") from None
         if not isinstance(client, Client):
             raise ClientNotFound(f"Client {client_id} not found.")
+        self._remember_client(client_id)
         return client
+
+    def require_client(self, client_id: UUID) -> None:
+        """``ClientNotFound`` unless the client exists, without a query when it is known.
+
+        A client is never deleted (no event removes one), so once this process has seen it,
+        it exists for good: an invoice created with an explicit currency needs nothing else of
+        it, and skips the store round trip that loading it costs (about a fifth of a create).
+        """
+        if client_id not in self._known_clients:
+            self.get_client(client_id)
+
+    def _remember_client(self, client_id: UUID) -> None:
+        if len(self._known_clients) >= KNOWN_CLIENTS_MAX:
+            self._known_clients.clear()  # bounded memory; the next create of each reloads it
+        self._known_clients.add(client_id)
 
     def get_sequence(self, year: int) -> InvoiceNumberSequence | None:
         """The year's number sequence, or ``None`` before the year's first approval."""

@@ -235,6 +235,34 @@ def test_an_id_of_the_other_kind_is_not_found_either(app):
     assert app.get_client(client.id) == client
 
 
+def test_a_known_client_is_required_without_reading_the_store(app):
+    """Once seen, a client exists for good (none is ever deleted): creating an invoice for it
+    with an explicit currency costs no store read. An unknown id is still not found, and an
+    invoice's id is no client even after it was loaded as an invoice."""
+    client = register_client(app)
+    reads = []
+    real_select = app.recorder.select_events
+
+    def counting_select(*args, **kwargs):
+        reads.append(args[0] if args else kwargs.get("originator_id"))
+        return real_select(*args, **kwargs)
+
+    app.recorder.select_events = counting_select
+    app.require_client(client.id)  # first time: loaded from the store
+    first = len(reads)
+    assert first >= 1
+    app.require_client(client.id)
+    app.require_client(client.id)
+    assert len(reads) == first
+    with pytest.raises(ClientNotFound):
+        app.require_client(uuid4())
+    invoice = open_draft()
+    app.save(invoice)
+    app.get_invoice(invoice.id)
+    with pytest.raises(ClientNotFound):
+        app.require_client(invoice.id)
+
+
 def test_an_older_version_of_an_invoice_can_be_loaded(app):
     """``version=N`` rebuilds the invoice as it stood after its N-th event."""
     invoice = open_draft()
