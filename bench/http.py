@@ -135,10 +135,11 @@ def prepare(submitted: int) -> dict[str, Any]:
 
 @contextmanager
 def running(argv: list[str], env: dict[str, str], log: Path,
-            ready: Callable[[], bool] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+            ready: Callable[[], bool] | None = None,
+            cwd: Path = BASE_DIR) -> Iterator[subprocess.Popen[bytes]]:
     """Start a process group; wait for ``ready``; always stop it."""
     with log.open("wb") as output:
-        process = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=output,
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -184,15 +185,15 @@ class Client:
         return response.status, json.loads(payload) if payload else {}
 
 
-def closed_loop(port: int, token: str, clients: int, work: Callable[[Client, int], bool],
-                seconds: float = SECONDS) -> dict[str, Any]:
+def closed_loop(port: int, token: str, clients: int, work: Callable[[Any, int], bool],
+                seconds: float = SECONDS, client_class: type = Client) -> dict[str, Any]:
     """``clients`` threads calling ``work`` back to back for ``seconds``; rate and latencies."""
     results: list[list[tuple[float, bool]]] = [[] for _ in range(clients)]
     start = threading.Barrier(clients + 1)
     stop_at = [0.0]
 
     def run(index: int) -> None:
-        client = Client(port, token)
+        client = client_class(port, token)
         start.wait()
         step = 0
         while (begin := time.perf_counter()) < stop_at[0]:
@@ -362,7 +363,9 @@ def main() -> None:
         lags = [lag_at(port, setup["owner"], client_id, rate) for rate in LAG_RATES]
     anchors = {"pgbench 1 client": pgbench(1), "pgbench 8 clients": pgbench(8),
                "library 1 thread": library_append(1), "library 4 threads": library_append(4)}
-    report(table, lags, anchors)
+    from bench import original
+
+    report(table, lags, anchors, original.measure())
     psql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
@@ -386,20 +389,35 @@ def stop_profile(profile: subprocess.Popen[bytes] | None) -> None:
             profile.kill()
 
 
-def report(table: dict[str, Any], lags: list[dict[str, Any]], anchors: dict[str, float]) -> None:
-    """One table: each measurement beside its anchor, with the ratio."""
+def report(table: dict[str, Any], lags: list[dict[str, Any]], anchors: dict[str, float],
+           peer: dict[str, Any] | None = None) -> None:
+    """One table: each measurement beside its anchors (the library, the original), with ratios."""
     anchor_of = {
         "create 3 lines, 1 client": ("library 1 thread", anchors["library 1 thread"]),
         "create 3 lines, 8 clients": ("library 4 threads", anchors["library 4 threads"]),
     }
-    print(f"{'measurement':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}  anchor")
+    peer_of = {"create 3 lines, 1 client": "create 3 lines, 1 client",
+               "create 3 lines, 8 clients": "create 3 lines, 8 clients",
+               "GraphQL page of 50, 1 client": "page of 50, 1 client",
+               "GraphQL page of 50, 8 clients": "page of 50, 8 clients"}
+    print(f"{'measurement':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}  anchors")
     for name, row in table.items():
-        anchor = ""
+        notes = []
         if name in anchor_of:
             label, value = anchor_of[name]
-            anchor = f"{label}: {value:.0f} invoices/s, ratio {row['per_s'] / value:.1%}"
+            notes.append(f"{label}: {value:.0f} invoices/s, ratio {row['per_s'] / value:.1%}")
+        if peer and name in peer_of:
+            other = peer[peer_of[name]]
+            notes.append(f"original: {other['per_s']:.1f}/s p50 {other['p50_ms']:.1f} ms, "
+                         f"rate {row['per_s'] / other['per_s']:.2f}x, "
+                         f"p50 {row['p50_ms'] / other['p50_ms']:.2f}x of its")
         print(f"{name:<34} {row['per_s']:>8.1f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} "
-              f"{row['errors']:>6}  {anchor}")
+              f"{row['errors']:>6}  {'; '.join(notes)}")
+    if peer is None:
+        print("the original project: not measured (set NEXUS_PEER_SRC and NEXUS_PEER_PYTHON; "
+              "bench/original.py)")
+    else:
+        print(f"the original project: {peer['loaded']}")
     one, eight = table["create 3 lines, 1 client"], table["create 3 lines, 8 clients"]
     print(f"create scaling 8 clients / 1 client: {eight['per_s'] / one['per_s']:.2f}x; "
           f"p99 / p50 at 1 client: {one['p99_ms'] / one['p50_ms']:.2f}")
@@ -411,7 +429,8 @@ def report(table: dict[str, Any], lags: list[dict[str, Any]], anchors: dict[str,
         unit = "tps" if name.startswith("pgbench") else "invoices/s (4 events each)"
         print(f"anchor {name}: {value:.0f} {unit}")
     (ARTIFACTS / "bench-http.json").write_text(json.dumps(
-        {"table": table, "lag": lags, "anchors": anchors}, indent=2, default=str))
+        {"table": table, "lag": lags, "anchors": anchors, "original": peer}, indent=2,
+        default=str))
     print(f"written to {ARTIFACTS / 'bench-http.json'}")
 
 
